@@ -1,0 +1,24 @@
+import { CloseCode, groupTopic, pushFrame } from './protocol.js';
+import type { PubSub, Socket } from './pubsub/types.js';
+
+/**
+ * Membership and account events that both HTTP routes and WebSocket handlers raise.
+ * The push goes first, the unsubscribe second, so the leaver's other devices still get it.
+ */
+export function announceLeave(
+  pubsub: PubSub,
+  left: { groupId: number; userId: number; name: string },
+  except?: Socket,
+): void {
+  pubsub.publish(
+    groupTopic(left.groupId),
+    pushFrame('leaveGroup', { groupId: left.groupId, userId: left.userId }, `${left.name} left the group`, left.name),
+    except,
+  );
+  pubsub.control(left.userId, { op: 'leave', groupId: left.groupId });
+}
+
+/** Closes every socket of an account whose tokens were just revoked (password change, deletion). */
+export function revokeSessions(pubsub: PubSub, userId: number, reason: string): void {
+  pubsub.control(userId, { op: 'close', code: CloseCode.REVOKED, reason });
+}

@@ -1,0 +1,91 @@
+import * as v from 'valibot';
+
+const port = v.pipe(
+  v.optional(v.string(), '3000'),
+  v.regex(/^\d+$/, 'must be a whole number'),
+  v.transform(Number),
+  v.maxValue(65535, 'must be at most 65535'),
+);
+
+const positiveInt = (fallback: number, max = 2 ** 31 - 1) =>
+  v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.regex(/^\d+$/, 'must be a whole number'),
+    v.transform(Number),
+    v.minValue(1, 'must be at least 1'),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `JWT_TTL`: seconds ("3600") or a number with a unit ("15m", "24h", "7d"). */
+const duration = v.pipe(
+  v.optional(v.string(), '24h'),
+  v.regex(/^\d+[smhd]?$/, 'must be seconds or a number with s, m, h or d (e.g. 24h)'),
+  v.transform((text) => {
+    const unit = /[smhd]$/.test(text) ? text.slice(-1) : 's';
+    return Number.parseInt(text, 10) * (UNIT_SECONDS[unit] ?? 1);
+  }),
+  v.minValue(1, 'must be at least one second'),
+);
+
+const boolFlag = v.pipe(
+  v.optional(v.picklist(['', '0', '1', 'true', 'false']), ''),
+  v.transform((flag) => flag === '1' || flag === 'true'),
+);
+
+const url = (schemes: string[]) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.url('must be a URL'),
+      v.check((u) => schemes.some((s) => u.startsWith(`${s}://`)), `must start with ${schemes.join(':// or ')}://`),
+    ),
+  );
+
+const EnvSchema = v.object({
+  PORT: port,
+  HOST: v.optional(v.pipe(v.string(), v.nonEmpty()), '0.0.0.0'),
+  DATABASE_URL: url(['postgres', 'postgresql']),
+  DATA_DIR: v.optional(v.pipe(v.string(), v.nonEmpty()), './.data'),
+  JWT_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  JWT_TTL: duration,
+  LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  REDIS_URL: url(['redis', 'rediss']),
+  REDIS_PREFIX: v.optional(v.pipe(v.string(), v.regex(/^[\w:.-]{1,64}$/, 'must be 1..64 of [A-Za-z0-9_:.-]')), 'relay:'),
+  DB_POOL_MAX: positiveInt(10, 200),
+  MAX_BODY_BYTES: positiveInt(16 * 1024, 16 * 1024 * 1024),
+  WS_IDLE_TIMEOUT: positiveInt(120, 960),
+  WS_MAX_BACKPRESSURE: positiveInt(1024 * 1024),
+  MAX_CONNECTIONS_PER_USER: positiveInt(20, 10_000),
+  WS_RATE_PER_SECOND: positiveInt(200, 1_000_000),
+  WS_RATE_BURST: positiveInt(400, 1_000_000),
+  AUTH_RATE_PER_MINUTE: positiveInt(20, 1_000_000),
+  SHUTDOWN_GRACE_MS: positiveInt(5000, 600_000),
+  UWS_ALLOW_FALLBACK: boolFlag,
+});
+
+export type Config = Readonly<v.InferOutput<typeof EnvSchema>>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once at start; a bad value stops the process with a message naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.entries)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const result = v.safeParse(EnvSchema, picked);
+  if (!result.success) {
+    const lines = result.issues.map((issue) => {
+      const key = issue.path?.map((p) => String(p.key)).join('.') ?? '?';
+      return `  ${key}=${JSON.stringify(picked[key] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (result.output.REDIS_URL && !result.output.JWT_SECRET) {
+    throw new ConfigError('invalid configuration:\n  JWT_SECRET: must be set when REDIS_URL is (all nodes of a cluster must share it)');
+  }
+  return Object.freeze(result.output);
+}

@@ -1,0 +1,48 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { Sql } from './client.js';
+import type { Logger } from '../log.js';
+
+/** sql/ at the package root, whether running from src/ (tsx) or dist/src/ (tsc output). */
+export function defaultMigrationsDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    dir = path.dirname(dir);
+    if (path.basename(dir) !== 'dist' && path.basename(dir) !== 'src') break;
+  }
+  return path.join(dir, 'sql');
+}
+
+// Any constant works; it only has to be the same on every node.
+const MIGRATION_LOCK = 7_245_011;
+
+/**
+ * Applies sql/NNN_*.sql in order, each once, each in its own transaction, recorded in
+ * schema_migrations. An advisory lock held for the whole run makes two nodes starting
+ * together take turns instead of racing on the same file.
+ */
+export async function migrate(sql: Sql, log: Logger, dir = defaultMigrationsDir()): Promise<string[]> {
+  const files = (await readdir(dir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+  const applied: string[] = [];
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`create table if not exists schema_migrations (
+      name text primary key,
+      applied_at timestamptz not null default now()
+    )`;
+    const done = new Set((await tx<{ name: string }[]>`select name from schema_migrations`).map((r) => r.name));
+    for (const file of files) {
+      if (done.has(file)) continue;
+      const text = await readFile(path.join(dir, file), 'utf8');
+      // A savepoint per file keeps "each inside a transaction" while the lock spans the run.
+      await tx.savepoint(async (sp) => {
+        await sp.unsafe(text);
+        await sp`insert into schema_migrations (name) values (${file})`;
+      });
+      applied.push(file);
+      log.info({ migration: file }, 'migration applied');
+    }
+  });
+  return applied;
+}

@@ -1,0 +1,141 @@
+import type { Sql } from './client.js';
+import { DELETED_NAME } from '../protocol.js';
+
+/** The public shape of an account (PROTOCOL.md: `user`). */
+export interface User {
+  id: number;
+  email: string;
+  firstName: string;
+  lastName: string | null;
+  createdAt: Date;
+}
+
+export interface Credentials extends User {
+  passwordHash: string;
+  tokenVersion: number;
+}
+
+export interface AuthState {
+  tokenVersion: number;
+  firstName: string;
+  deleted: boolean;
+}
+
+export interface UserSummary {
+  id: number;
+  firstName: string;
+  lastName: string | null;
+}
+
+export function createUsers(sql: Sql) {
+  return {
+    async insert(u: { email: string; passwordHash: string; firstName: string; lastName: string | null }): Promise<User> {
+      const [row] = await sql<User[]>`
+        insert into users (email, password_hash, first_name, last_name)
+        values (${u.email}, ${u.passwordHash}, ${u.firstName}, ${u.lastName})
+        returning id, email, first_name as "firstName", last_name as "lastName", created_at as "createdAt"`;
+      return row!;
+    },
+
+    async credentialsByEmail(email: string): Promise<Credentials | undefined> {
+      const [row] = await sql<Credentials[]>`
+        select id, email, first_name as "firstName", last_name as "lastName", created_at as "createdAt",
+               password_hash as "passwordHash", token_version as "tokenVersion"
+        from users where lower(email) = lower(${email}) and deleted_at is null`;
+      return row;
+    },
+
+    async credentialsById(id: number): Promise<Credentials | undefined> {
+      const [row] = await sql<Credentials[]>`
+        select id, email, first_name as "firstName", last_name as "lastName", created_at as "createdAt",
+               password_hash as "passwordHash", token_version as "tokenVersion"
+        from users where id = ${id} and deleted_at is null`;
+      return row;
+    },
+
+    async byId(id: number): Promise<User | undefined> {
+      const [row] = await sql<User[]>`
+        select id, email, first_name as "firstName", last_name as "lastName", created_at as "createdAt"
+        from users where id = ${id} and deleted_at is null`;
+      return row;
+    },
+
+    /** What revocation needs: every authenticated request and upgrade asks this. */
+    async authState(id: number): Promise<AuthState | undefined> {
+      const [row] = await sql<AuthState[]>`
+        select token_version as "tokenVersion", first_name as "firstName", deleted_at is not null as deleted
+        from users where id = ${id}`;
+      return row;
+    },
+
+    /** Only the fields given change; returns undefined when the account is gone. */
+    async update(id: number, patch: { email?: string; firstName?: string; lastName?: string | null }): Promise<User | undefined> {
+      const [row] = await sql<User[]>`
+        update users set
+          email = coalesce(${patch.email ?? null}, email),
+          first_name = coalesce(${patch.firstName ?? null}, first_name),
+          last_name = case when ${patch.lastName !== undefined} then ${patch.lastName ?? null} else last_name end,
+          updated_at = now()
+        where id = ${id} and deleted_at is null
+        returning id, email, first_name as "firstName", last_name as "lastName", created_at as "createdAt"`;
+      return row;
+    },
+
+    /** Sets a new hash and bumps the token version, so every older token fails. */
+    async setPassword(id: number, passwordHash: string): Promise<number | undefined> {
+      const [row] = await sql<{ tokenVersion: number }[]>`
+        update users set password_hash = ${passwordHash}, token_version = token_version + 1, updated_at = now()
+        where id = ${id} and deleted_at is null
+        returning token_version as "tokenVersion"`;
+      return row?.tokenVersion;
+    },
+
+    /**
+     * Erases personal data and leaves a tombstone (the id stays for history). Returns the groups
+     * the account left, with their names, or undefined if it was already gone.
+     */
+    async softDelete(id: number): Promise<{ groupId: number; groupName: string }[] | undefined> {
+      return sql.begin(async (tx) => {
+        const [gone] = await tx`
+          update users set email = null, password_hash = null, first_name = ${DELETED_NAME}, last_name = null,
+                 token_version = token_version + 1, deleted_at = now(), updated_at = now()
+          where id = ${id} and deleted_at is null
+          returning id`;
+        if (!gone) return undefined;
+        return tx<{ groupId: number; groupName: string }[]>`
+          with left_groups as (
+            delete from group_members where user_id = ${id} returning group_id
+          )
+          select g.id as "groupId", g.name as "groupName"
+          from left_groups l join groups g on g.id = l.group_id
+          order by g.id`;
+      });
+    },
+
+    /** Active accounts whose first or last name starts with `query`, or whose email is exactly it. */
+    async search(query: string, limit: number, offset: number): Promise<UserSummary[]> {
+      const prefix = `${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      return sql<UserSummary[]>`
+        select id, first_name as "firstName", last_name as "lastName" from (
+          select id, first_name, last_name from users
+            where deleted_at is null and lower(first_name) like ${prefix}
+          union
+          select id, first_name, last_name from users
+            where deleted_at is null and lower(last_name) like ${prefix}
+          union
+          select id, first_name, last_name from users
+            where deleted_at is null and lower(email) = lower(${query})
+        ) found
+        order by id
+        limit ${limit} offset ${offset}`;
+    },
+
+    async list(limit: number, offset: number): Promise<UserSummary[]> {
+      return sql<UserSummary[]>`
+        select id, first_name as "firstName", last_name as "lastName"
+        from users where deleted_at is null order by id limit ${limit} offset ${offset}`;
+    },
+  };
+}
+
+export type Users = ReturnType<typeof createUsers>;

@@ -1,0 +1,84 @@
+import * as v from 'valibot';
+import { toJsonSchema } from '@valibot/to-json-schema';
+import { SignUpBody, LoginBody } from './routes/auth.js';
+import { ProfilePatchBody, PasswordBody } from './routes/profile.js';
+import { handlers } from '../ws/handlers/index.js';
+
+// Checks written as functions (white space, code points) have no JSON Schema form; the
+// descriptions carry them instead.
+const schema = (s: v.GenericSchema) => toJsonSchema(s, { errorMode: 'ignore', typeMode: 'input' });
+
+const User = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' }, email: { type: 'string' }, firstName: { type: 'string' },
+    lastName: { type: ['string', 'null'] }, createdAt: { type: 'string', format: 'date-time' },
+  },
+  required: ['id', 'email', 'firstName', 'lastName', 'createdAt'],
+};
+const ErrorBody = {
+  type: 'object',
+  properties: { error: { const: true }, message: { type: 'string' }, code: { type: 'string' } },
+  required: ['error', 'message', 'code'],
+};
+const Token = { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] };
+
+const body = (s: v.GenericSchema) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
+const ok = (description: string, s?: object) => ({ description, ...(s ? { content: { 'application/json': { schema: s } } } : {}) });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
+const secured = [{ bearer: [] }];
+
+/** The OpenAPI 3.1 document, built from the same valibot schemas the server validates with. */
+export function buildOpenApi(): object {
+  const wsMessages = Object.fromEntries(
+    [...handlers].map(([type, h]) => [type, {
+      type: 'object',
+      properties: { type: { const: type }, params: schema(h.params), requestId: { type: ['string', 'number'] } },
+      required: ['type'],
+    }]),
+  );
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Relay',
+      version: '1.0.0',
+      description:
+        'Messenger backend. HTTP for accounts; everything else over one WebSocket on the same port ' +
+        '(`ws://host:3000`, token in `Authorization: Bearer` or `Sec-WebSocket-Protocol: auth, <token>`). ' +
+        'The WebSocket request schemas are under `components.schemas.ws_*` and `x-websocket-messages`.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        User, Error: ErrorBody,
+        ...Object.fromEntries(Object.entries(wsMessages).map(([k, s]) => [`ws_${k}`, s])),
+      },
+    },
+    'x-websocket-messages': wsMessages,
+    paths: {
+      '/auth/sign-up': { post: { summary: 'Create an account', requestBody: body(SignUpBody),
+        responses: { 201: ok('Account and token', { type: 'object', properties: { user: User, token: { type: 'string' } } }), ...errors(400, 409, 413, 429) } } },
+      '/auth/login': { post: { summary: 'Log in', requestBody: body(LoginBody),
+        responses: { 200: ok('Token', { type: 'object', properties: { message: { type: 'string' }, token: { type: 'string' }, user: User } }), ...errors(400, 401, 429) } } },
+      '/auth/refresh': { post: { summary: 'A new token with a new expiry', security: secured, responses: { 200: ok('Token', Token), ...errors(401) } } },
+      '/profile': {
+        get: { summary: 'Your account', security: secured, responses: { 200: ok('Account', User), ...errors(401) } },
+        patch: { summary: 'Change email or names', security: secured, requestBody: body(ProfilePatchBody), responses: { 200: ok('Account', User), ...errors(400, 401, 409) } },
+        delete: { summary: 'Delete your account (tokens stop working, sockets close, personal data erased)', security: secured, responses: { 200: ok('Deleted'), ...errors(401) } },
+      },
+      '/profile/password': { patch: { summary: 'Change password; every older token stops working', security: secured,
+        requestBody: body(PasswordBody), responses: { 200: ok('A fresh token', Token), ...errors(400, 401) } } },
+      '/users': { get: { summary: 'Find active accounts by name prefix or exact email', security: secured,
+        parameters: [
+          { name: 'search', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 } },
+        ],
+        responses: { 200: ok('Accounts', { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, firstName: { type: 'string' }, lastName: { type: ['string', 'null'] } } } }), ...errors(400, 401) } } },
+      '/health': { get: { summary: 'Liveness', responses: { 200: ok('Up') } } },
+      '/ready': { get: { summary: 'Readiness: database (and cluster relay) reachable', responses: { 200: ok('Ready'), 503: ok('Not ready') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: ok('Metrics') } } },
+    },
+  };
+}

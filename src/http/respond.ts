@@ -1,0 +1,53 @@
+import type { HttpResponse } from 'uWebSockets.js';
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 201: '201 Created', 204: '204 No Content', 301: '301 Moved Permanently',
+  400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 404: '404 Not Found',
+  405: '405 Method Not Allowed', 409: '409 Conflict', 413: '413 Payload Too Large', 429: '429 Too Many Requests',
+  500: '500 Internal Server Error', 503: '503 Service Unavailable',
+};
+
+export const statusLine = (status: number): string => STATUS_TEXT[status] ?? `${status} Unknown`;
+
+// Sent on every HTTP answer: an API that never serves active content can lock everything down.
+const SECURITY_HEADERS: [string, string][] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Resource-Policy', 'cross-origin'],
+  ['Access-Control-Allow-Origin', '*'],
+  ['Access-Control-Allow-Methods', 'GET, POST, PATCH, DELETE, OPTIONS'],
+  ['Access-Control-Allow-Headers', 'Authorization, Content-Type'],
+  ['Access-Control-Expose-Headers', 'Retry-After'],
+  ['Access-Control-Max-Age', '600'],
+];
+// The Swagger UI page needs its own scripts and styles; everything else gets none.
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
+
+export interface Reply {
+  status: number;
+  body?: string | Uint8Array;
+  contentType?: string;
+  headers?: [string, string][];
+  docs?: boolean;
+  /** Ask uWS to close the connection once written (after refusing a body mid-stream). */
+  close?: boolean;
+}
+
+export const json = (status: number, value: unknown, headers?: [string, string][]): Reply => ({
+  status,
+  body: JSON.stringify(value),
+  contentType: 'application/json; charset=utf-8',
+  headers,
+});
+
+/** Writes a whole reply; call inside `res.cork` when not in the synchronous part of a handler. */
+export function writeReply(res: HttpResponse, reply: Reply): void {
+  res.writeStatus(statusLine(reply.status));
+  for (const [k, v] of SECURITY_HEADERS) res.writeHeader(k, v);
+  res.writeHeader('Content-Security-Policy', reply.docs ? DOCS_CSP : API_CSP);
+  if (reply.contentType) res.writeHeader('Content-Type', reply.contentType);
+  for (const [k, v] of reply.headers ?? []) res.writeHeader(k, v);
+  res.end(reply.body ?? '', reply.close ?? false);
+}

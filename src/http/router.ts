@@ -1,0 +1,128 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { ClientError, ErrorCode } from '../protocol.js';
+import { AuthError, type Principal } from '../auth/authenticate.js';
+import { isStoreUnavailable, STORE_UNAVAILABLE } from '../db/errors.js';
+import type { Logger } from '../log.js';
+import { readBody, parseJson, PayloadTooLarge } from './body.js';
+import { json, writeReply, type Reply } from './respond.js';
+
+/** What a route sees of a request: copied out of uWS before the first await (uWS frees `req`). */
+export interface Request {
+  method: string;
+  url: string;
+  query: URLSearchParams;
+  ip: string;
+  authorization: string;
+  body: unknown;
+}
+
+export interface Route {
+  method: 'get' | 'post' | 'patch' | 'del';
+  path: string;
+  /** Reads and parses a JSON body first. */
+  body?: boolean;
+  handle(req: Request): Promise<Reply> | Reply;
+}
+
+export interface AuthedRoute extends Omit<Route, 'handle'> {
+  auth: true;
+  handle(req: Request, me: Principal): Promise<Reply> | Reply;
+}
+
+export interface RouterDeps {
+  log: Logger;
+  maxBodyBytes: number;
+  authenticate(authorization: string): Promise<Principal>;
+  /** Shutdown waits for what passes through here. */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** Called for every request before anything else: a reply here short-cuts the route (limits). */
+  gate?(req: Request): Reply | undefined;
+}
+
+const STATUS_OF: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400, VALIDATION: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429, INTERNAL: 500, UNAVAILABLE: 503,
+};
+
+export const httpError = (code: ErrorCode, message: string, headers?: [string, string][]): Reply =>
+  json(STATUS_OF[code], { error: true, message, code }, headers);
+
+function errorReply(err: unknown, log: Logger, req: Request): Reply {
+  if (err instanceof ClientError) {
+    const retry = err.extra?.retryAfterMs;
+    const headers: [string, string][] | undefined =
+      typeof retry === 'number' ? [['Retry-After', String(Math.max(1, Math.ceil(retry / 1000)))]] : undefined;
+    return httpError(err.code, err.message, headers);
+  }
+  if (err instanceof AuthError) return httpError(ErrorCode.UNAUTHORIZED, err.message);
+  if (err instanceof PayloadTooLarge) return httpError(ErrorCode.PAYLOAD_TOO_LARGE, 'Request body is too large');
+  if (isStoreUnavailable(err)) {
+    log.warn({ err, url: req.url }, 'database unavailable');
+    return httpError(ErrorCode.UNAVAILABLE, STORE_UNAVAILABLE);
+  }
+  log.error({ err, url: req.url }, 'request failed');
+  return httpError(ErrorCode.INTERNAL, 'Internal error');
+}
+
+function remoteIp(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
+}
+
+/**
+ * Mounts routes on the uWS app with the rules every async uWS handler must keep: copy the
+ * request first, register onAborted, and write only through cork and only if not aborted.
+ */
+export function mountRoutes(app: TemplatedApp, routes: (Route | AuthedRoute)[], deps: RouterDeps): void {
+  for (const route of routes) {
+    app[route.method](route.path, (res: HttpResponse, uReq: HttpRequest) => {
+      const query = uReq.getQuery();
+      const req: Request = {
+        method: uReq.getMethod(),
+        url: uReq.getUrl(),
+        query: new URLSearchParams(query ?? ''),
+        ip: remoteIp(res),
+        authorization: uReq.getHeader('authorization'),
+        body: undefined,
+      };
+      const contentLength = uReq.getHeader('content-length');
+      let aborted = false;
+      res.onAborted(() => { aborted = true; });
+      const send = (reply: Reply): void => {
+        if (aborted) return;
+        aborted = true;
+        res.cork(() => writeReply(res, reply));
+      };
+
+      const gated = deps.gate?.(req);
+      if (gated) {
+        // An early answer must still drain (or refuse) a body the client is sending.
+        if (route.body) res.onData(() => undefined);
+        send(gated);
+        return;
+      }
+
+      void deps.track((async () => {
+        try {
+          if (route.body) req.body = parseJson(await readBody(res, contentLength, deps.maxBodyBytes));
+          const reply = 'auth' in route
+            ? await route.handle(req, await deps.authenticate(req.authorization))
+            : await route.handle(req);
+          send(reply);
+        } catch (err) {
+          const reply = errorReply(err, deps.log, req);
+          // Closing after a 413 stops the client from streaming the rest of a huge body at us.
+          if (err instanceof PayloadTooLarge) reply.close = true;
+          send(reply);
+        }
+      })());
+    });
+  }
+
+  app.options('/*', (res) => {
+    res.cork(() => writeReply(res, { status: 204 }));
+  });
+  app.any('/*', (res, uReq) => {
+    const url = uReq.getUrl();
+    res.cork(() => writeReply(res, httpError(ErrorCode.NOT_FOUND, `No route for ${uReq.getMethod().toUpperCase()} ${url}`)));
+  });
+}

@@ -1,0 +1,27 @@
+/** Counts work that shutdown must let finish (requests being handled, writes not yet acknowledged). */
+export class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  async track<T>(work: Promise<T>): Promise<T> {
+    this.count++;
+    try {
+      return await work;
+    } finally {
+      if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Resolves when nothing is in flight, or after `timeoutMs`, whichever is first. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.waiters.push(() => { clearTimeout(timer); resolve(true); });
+    });
+  }
+}

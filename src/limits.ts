@@ -1,0 +1,41 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { ClientError, ErrorCode } from './protocol.js';
+
+export interface Limits {
+  /** Counts one login or sign-up attempt against the caller's IP and the email; throws RATE_LIMITED past the limit. */
+  authAttempt(ip: string, email: string | undefined): Promise<void>;
+}
+
+/**
+ * Auth attempts per IP and per email, per minute. With Redis the counters are shared by the
+ * cluster (an attacker cannot multiply the limit by the number of nodes).
+ */
+export function createLimits(perMinute: number, redis?: { client: Redis; prefix: string }): Limits {
+  const make = (keyPrefix: string, points: number): RateLimiterAbstract =>
+    redis
+      ? new RateLimiterRedis({ storeClient: redis.client, keyPrefix: `${redis.prefix}rl:${keyPrefix}`, points, duration: 60,
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: 60 }) })
+      : new RateLimiterMemory({ keyPrefix, points, duration: 60 });
+  // An office behind one NAT shares an IP: allow it several times what one person needs.
+  const byIp = make('auth-ip', perMinute * 5);
+  const byEmail = make('auth-email', perMinute);
+
+  const consume = async (limiter: RateLimiterAbstract, key: string): Promise<void> => {
+    try {
+      await limiter.consume(key);
+    } catch (res) {
+      if (res instanceof RateLimiterRes) {
+        throw new ClientError(ErrorCode.RATE_LIMITED, 'Too many attempts; try again later', { retryAfterMs: res.msBeforeNext });
+      }
+      throw res;
+    }
+  };
+
+  return {
+    async authAttempt(ip, email) {
+      await consume(byIp, ip);
+      if (email) await consume(byEmail, email.toLowerCase());
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The v1 wire protocol in one place: envelopes, error codes and close codes.
+ * The brief (seed/original-readme.md) fixes the shapes; PROTOCOL.md pins down the rest.
+ */
+
+export const ErrorCode = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  VALIDATION: 'VALIDATION',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  NOT_FOUND: 'NOT_FOUND',
+  FORBIDDEN: 'FORBIDDEN',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL: 'INTERNAL',
+  UNAVAILABLE: 'UNAVAILABLE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const CloseCode = {
+  /** The server is shutting down. */
+  GOING_AWAY: 1001,
+  /** The client broke the protocol badly enough that answering is pointless (ignored rate limits). */
+  POLICY_VIOLATION: 1008,
+  /** A frame over the size cap. */
+  MESSAGE_TOO_BIG: 1009,
+  /** The client read too slowly and its send buffer passed WS_MAX_BACKPRESSURE. */
+  TRY_AGAIN_LATER: 1013,
+  TOKEN_EXPIRED: 4001,
+  /** The account was deleted or its password changed. */
+  REVOKED: 4003,
+} as const;
+
+/** The brief's word for a group member check that fails; clients match on it. */
+export const NOT_A_MEMBER = 'User is not a member of this group';
+
+/** An error that reaches the client as-is: its message must be safe to show. */
+export class ClientError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export type RequestId = string | number;
+
+export interface ReplyParams {
+  data: unknown;
+  message: string | null;
+  senderName: string | null;
+}
+
+export function successFrame(type: string, data: unknown, requestId?: RequestId): string {
+  const frame: Record<string, unknown> = { type, success: true, params: { data, message: null, senderName: null } };
+  if (requestId !== undefined) frame.requestId = requestId;
+  return JSON.stringify(frame);
+}
+
+export function pushFrame(type: string, data: unknown, message: string, senderName: string): string {
+  return JSON.stringify({ type, success: true, params: { data, message, senderName } });
+}
+
+export function errorFrame(
+  type: string,
+  code: ErrorCode,
+  message: string,
+  requestId?: RequestId,
+  extra?: Record<string, unknown>,
+): string {
+  const frame: Record<string, unknown> = { error: true, type, message, code, ...extra };
+  if (requestId !== undefined) frame.requestId = requestId;
+  return JSON.stringify(frame);
+}
+
+/** Topics of uWS pub/sub (and of the cluster relay): one per user, one per group. */
+export const userTopic = (userId: number): string => `u:${userId}`;
+export const groupTopic = (groupId: number): string => `g:${groupId}`;
+
+export const DELETED_NAME = 'Deleted account';

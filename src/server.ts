@@ -1,0 +1,95 @@
+import type { us_listen_socket } from 'uWebSockets.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { Services } from './services.js';
+import type { PubSub } from './pubsub/types.js';
+import { loadUws } from './uws.js';
+import { createSql } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { createUsers } from './db/users.js';
+import { createGroups } from './db/groups.js';
+import { createMessages } from './db/messages.js';
+import { createTokenService } from './auth/tokens.js';
+import { authenticate } from './auth/authenticate.js';
+import { loadOrCreateSecret } from './secret.js';
+import { SessionRegistry } from './ws/sessions.js';
+import { createLocalPubSub } from './pubsub/local.js';
+import { createLimits } from './limits.js';
+import { createMetrics } from './metrics.js';
+import { InFlight } from './inflight.js';
+import { mountApp } from './app.js';
+import { CloseCode } from './protocol.js';
+
+export interface RunningServer {
+  port: number;
+  services: Services;
+  /** Graceful: readiness fails, listening stops, in-flight work finishes, sockets get 1001, drivers close. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: config → database → pub/sub → app → listen. */
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const uws = loadUws(config.UWS_ALLOW_FALLBACK);
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, log });
+    databaseUrl = embedded.url;
+  }
+  const secret = config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR));
+
+  const sql = createSql(databaseUrl, { max: config.DB_POOL_MAX, log });
+  try {
+    await migrate(sql, log);
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    await embedded?.stop();
+    throw err;
+  }
+
+  const app = uws.App();
+  const sessions = new SessionRegistry();
+  const metrics = createMetrics();
+  metrics.dbPoolSize.set(config.DB_POOL_MAX);
+  const inflight = new InFlight();
+  const users = createUsers(sql);
+  const tokens = createTokenService(secret, config.JWT_TTL);
+  let closing = false;
+  const pubsub: PubSub = createLocalPubSub(app, sessions);
+
+  const services: Services = {
+    config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
+    limits: createLimits(config.AUTH_RATE_PER_MINUTE),
+    metrics, inflight,
+    authenticate: (token) => authenticate(tokens, users, token),
+    isClosing: () => closing,
+  };
+  mountApp(app, services);
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.HOST, config.PORT, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new Error(`cannot listen on ${config.HOST}:${config.PORT} (in use, or not allowed)`));
+    });
+  });
+  const port = uws.us_socket_local_port(listenSocket as never);
+  log.info({ port, host: config.HOST, database: embedded ? 'embedded' : 'external', cluster: false }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      closing = true;
+      uws.us_listen_socket_close(listenSocket);
+      const drained = await inflight.idle(config.SHUTDOWN_GRACE_MS);
+      if (!drained) log.warn({ inFlight: inflight.size }, 'shutdown grace period over with work in flight');
+      for (const ws of sessions.all()) ws.end(CloseCode.GOING_AWAY, 'Server shutting down');
+      await pubsub.close();
+      await sql.end({ timeout: 5 });
+      await embedded?.stop();
+      log.info('stopped');
+    })());
+
+  return { port, services, stop };
+}

@@ -1,0 +1,32 @@
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { Sql } from './db/client.js';
+import type { Users } from './db/users.js';
+import type { Groups } from './db/groups.js';
+import type { Messages } from './db/messages.js';
+import type { TokenService } from './auth/tokens.js';
+import type { Principal } from './auth/authenticate.js';
+import type { PubSub } from './pubsub/types.js';
+import type { SessionRegistry } from './ws/sessions.js';
+import type { Limits } from './limits.js';
+import type { Metrics } from './metrics.js';
+import type { InFlight } from './inflight.js';
+
+/** What routes and handlers may use: built once in server.ts, passed down, never global. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  sql: Sql;
+  users: Users;
+  groups: Groups;
+  messages: Messages;
+  tokens: TokenService;
+  pubsub: PubSub;
+  sessions: SessionRegistry;
+  limits: Limits;
+  metrics: Metrics;
+  inflight: InFlight;
+  authenticate(token: string | undefined): Promise<Principal>;
+  /** True once shutdown began: readiness fails and new sockets are refused. */
+  isClosing(): boolean;
+}

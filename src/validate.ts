@@ -1,0 +1,58 @@
+import * as v from 'valibot';
+import { ClientError, ErrorCode } from './protocol.js';
+
+/** Parses with a valibot schema, or throws a VALIDATION error naming the first bad field. */
+export function parseOrThrow<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, input, { abortEarly: true });
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const where = issue.path?.map((p) => String(p.key)).join('.');
+  throw new ClientError(ErrorCode.VALIDATION, where && !issue.message.startsWith(where) ? `${where}: ${issue.message}` : issue.message);
+}
+
+/** Shared field schemas: the ranges PROTOCOL.md sets, with messages a client can act on. */
+const codePoints = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+export const id32 = (name: string) =>
+  v.pipe(
+    v.number(`${name} must be an integer`),
+    v.integer(`${name} must be an integer`),
+    v.minValue(1, `${name} must be at least 1`),
+    v.maxValue(2147483647, `${name} must be at most 2147483647`),
+  );
+
+export const messageId = (name: string) =>
+  v.pipe(
+    v.number(`${name} must be an integer`),
+    v.integer(`${name} must be an integer`),
+    v.minValue(1, `${name} must be at least 1`),
+    v.maxValue(Number.MAX_SAFE_INTEGER, `${name} must be at most 2^53-1`),
+  );
+
+export const text = (name: string, max: number) =>
+  v.pipe(
+    v.string(`${name} must be a string`),
+    v.check((s) => s.trim().length > 0, `${name} must not be empty or only white space`),
+    v.check((s) => codePoints(s) <= max, `${name} must be at most ${max} characters`),
+  );
+
+export const limit = v.optional(
+  v.pipe(v.number('limit must be an integer'), v.integer('limit must be an integer'),
+    v.minValue(1, 'limit must be at least 1'), v.maxValue(100, 'limit must be at most 100')),
+  20,
+);
+
+export const page = v.optional(
+  v.pipe(v.number('page must be an integer'), v.integer('page must be an integer'),
+    v.minValue(1, 'page must be at least 1'), v.maxValue(1_000_000, 'page must be at most 1000000')),
+  1,
+);
+
+export const clientMessageId = v.optional(
+  v.pipe(v.string('clientMessageId must be a string'),
+    v.minLength(1, 'clientMessageId must not be empty'), v.maxLength(64, 'clientMessageId must be at most 64 characters')),
+);

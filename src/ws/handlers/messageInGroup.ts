@@ -1,0 +1,26 @@
+import * as v from 'valibot';
+import { defineHandler } from '../handler.js';
+import { clientMessageId, id32, text } from '../../validate.js';
+import { ClientError, ErrorCode, NOT_A_MEMBER, groupTopic, pushFrame } from '../../protocol.js';
+
+export const messageInGroup = defineHandler({
+  params: v.object({ groupId: id32('groupId'), content: text('content', 4096), clientMessageId }),
+  async handle({ s, ws, userId }, p) {
+    const outcome = await s.messages.sendToGroup({
+      senderId: userId, groupId: p.groupId, content: p.content, clientMessageId: p.clientMessageId ?? null,
+    });
+    if (outcome.kind === 'refused') throw new ClientError(ErrorCode.FORBIDDEN, NOT_A_MEMBER);
+    if (outcome.kind === 'conflict') {
+      throw new ClientError(ErrorCode.CONFLICT, 'clientMessageId was already used for a different message');
+    }
+    const { id, groupId, groupName, senderId, senderName, content, createdAt } = outcome.message;
+    if (outcome.kind === 'stored') {
+      s.pubsub.publish(
+        groupTopic(groupId),
+        pushFrame('messageInGroup', { id, groupId, groupName, senderId, content, createdAt }, content, senderName),
+        ws,
+      );
+    }
+    return { id, groupId, senderId, content, createdAt };
+  },
+});

@@ -1,0 +1,26 @@
+import * as v from 'valibot';
+import { defineHandler } from '../handler.js';
+import { clientMessageId, id32, text } from '../../validate.js';
+import { ClientError, ErrorCode, pushFrame, userTopic } from '../../protocol.js';
+
+export const privateMessage = defineHandler({
+  params: v.object({ receiverId: id32('receiverId'), content: text('content', 4096), clientMessageId }),
+  async handle({ s, ws, userId }, p) {
+    const outcome = await s.messages.sendPrivate({
+      senderId: userId, receiverId: p.receiverId, content: p.content, clientMessageId: p.clientMessageId ?? null,
+    });
+    if (outcome.kind === 'refused') throw new ClientError(ErrorCode.NOT_FOUND, 'User not found');
+    if (outcome.kind === 'conflict') {
+      throw new ClientError(ErrorCode.CONFLICT, 'clientMessageId was already used for a different message');
+    }
+    const { id, senderId, receiverId, content, createdAt, senderName } = outcome.message;
+    const data = { id, senderId, receiverId, content, createdAt };
+    if (outcome.kind === 'stored') {
+      const push = pushFrame('privateMessage', data, content, senderName);
+      s.pubsub.publish(userTopic(receiverId), push, ws);
+      // The sender's other devices; a note to oneself is one conversation, pushed once.
+      if (receiverId !== senderId) s.pubsub.publish(userTopic(senderId), push, ws);
+    }
+    return data;
+  },
+});

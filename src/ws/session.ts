@@ -1,0 +1,23 @@
+import type { RequestId } from '../protocol.js';
+
+/** A request waiting its turn, or an answer already decided (bad frame) that must keep its place. */
+export type Job = { frame: string } | { type: string; params: unknown; requestId: RequestId | undefined };
+
+/** Per-connection state, kept in uWS user data. Small: there can be many thousands. */
+export interface Session {
+  userId: number;
+  /** Token expiry (s since epoch); the socket is closed with 4001 then. */
+  exp: number;
+  /** Group ids known at upgrade; subscribed in `open`. Emptied once used. */
+  initialGroups: number[];
+  /** Requests wait here so replies keep arrival order while handlers await the database. */
+  queue: Job[] | null;
+  busy: boolean;
+  closed: boolean;
+  expiryTimer: NodeJS.Timeout | undefined;
+  /** Token bucket for the per-connection request rate. */
+  tokens: number;
+  refilledAt: number;
+  /** Requests refused for rate since the last accepted one; too many closes the socket. */
+  strikes: number;
+}

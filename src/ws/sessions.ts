@@ -1,0 +1,63 @@
+import { groupTopic } from '../protocol.js';
+import type { ControlEvent, Socket } from '../pubsub/types.js';
+
+/** Every open connection on this node, by user: what control events act on. */
+export class SessionRegistry {
+  private readonly byUser = new Map<number, Set<Socket>>();
+
+  add(ws: Socket): void {
+    const { userId } = ws.getUserData();
+    let set = this.byUser.get(userId);
+    if (!set) this.byUser.set(userId, (set = new Set()));
+    set.add(ws);
+  }
+
+  remove(ws: Socket): void {
+    const { userId } = ws.getUserData();
+    const set = this.byUser.get(userId);
+    if (!set) return;
+    set.delete(ws);
+    if (set.size === 0) this.byUser.delete(userId);
+  }
+
+  count(userId: number): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  all(): Socket[] {
+    return [...this.byUser.values()].flatMap((set) => [...set]);
+  }
+
+  /** Applies a control event to this node's connections of `userId`. */
+  apply(userId: number, event: ControlEvent): void {
+    const set = this.byUser.get(userId);
+    if (!set) return;
+    for (const ws of [...set]) {
+      if (ws.getUserData().closed) continue;
+      switch (event.op) {
+        case 'join': {
+          const topic = groupTopic(event.groupId);
+          if (ws.isSubscribed(topic)) break;
+          ws.cork(() => {
+            ws.subscribe(topic);
+            if (event.push) ws.send(event.push);
+          });
+          break;
+        }
+        case 'leave':
+          ws.unsubscribe(groupTopic(event.groupId));
+          break;
+        case 'close':
+          ws.end(event.code, event.reason);
+          break;
+      }
+    }
+  }
+}
+
