@@ -16,6 +16,7 @@ export function mountApp(app: TemplatedApp, s: Services): void {
     log: s.log,
     maxBodyBytes: s.config.MAX_BODY_BYTES,
     track: (work) => s.inflight.track(work),
+    onServerError: (_err, unavailable) => s.metrics.dbErrors.inc({ kind: unavailable ? 'unavailable' : 'other' }),
     authenticate: (header) => s.authenticate(bearerToken(header)),
   });
 }

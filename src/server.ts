@@ -19,6 +19,7 @@ import { createLimits } from './limits.js';
 import { createMetrics } from './metrics.js';
 import { InFlight } from './inflight.js';
 import { mountApp } from './app.js';
+import { startSlowConsumerSweep } from './ws/slowConsumers.js';
 import { CloseCode } from './protocol.js';
 
 export interface RunningServer {
@@ -63,10 +64,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
     limits: createLimits(config.AUTH_RATE_PER_MINUTE),
     metrics, inflight,
-    authenticate: (token) => authenticate(tokens, users, token),
+    authenticate: (token) => authenticate(tokens, users.authState, token),
+    authenticateSocket: (token) => authenticate(tokens, users.socketState, token),
     isClosing: () => closing,
   };
   mountApp(app, services);
+  const stopSweep = startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics);
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => {
@@ -82,6 +85,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     (stopping ??= (async () => {
       closing = true;
       uws.us_listen_socket_close(listenSocket);
+      stopSweep();
       const drained = await inflight.idle(config.SHUTDOWN_GRACE_MS);
       if (!drained) log.warn({ inFlight: inflight.size }, 'shutdown grace period over with work in flight');
       for (const ws of sessions.all()) ws.end(CloseCode.GOING_AWAY, 'Server shutting down');

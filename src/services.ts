@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Sql } from './db/client.js';
-import type { Users } from './db/users.js';
+import type { SocketState, Users } from './db/users.js';
 import type { Groups } from './db/groups.js';
 import type { Messages } from './db/messages.js';
 import type { TokenService } from './auth/tokens.js';
@@ -27,6 +27,8 @@ export interface Services {
   metrics: Metrics;
   inflight: InFlight;
   authenticate(token: string | undefined): Promise<Principal>;
+  /** The same check for a WebSocket upgrade, also loading the groups to subscribe to. */
+  authenticateSocket(token: string | undefined): Promise<Principal<SocketState>>;
   /** True once shutdown began: readiness fails and new sockets are refused. */
   isClosing(): boolean;
 }

@@ -70,12 +70,6 @@ export function createGroups(sql: Sql) {
       const [row] = await sql`select 1 from group_members where group_id = ${groupId} and user_id = ${userId}`;
       return row !== undefined;
     },
-
-    async idsOf(userId: number): Promise<number[]> {
-      const rows = await sql<{ groupId: number }[]>`
-        select group_id as "groupId" from group_members where user_id = ${userId}`;
-      return rows.map((r) => r.groupId);
-    },
   };
 }
 

@@ -21,6 +21,10 @@ export interface AuthState {
   deleted: boolean;
 }
 
+export interface SocketState extends AuthState {
+  groupIds: number[];
+}
+
 export interface UserSummary {
   id: number;
   firstName: string;
@@ -64,6 +68,15 @@ export function createUsers(sql: Sql) {
     async authState(id: number): Promise<AuthState | undefined> {
       const [row] = await sql<AuthState[]>`
         select token_version as "tokenVersion", first_name as "firstName", deleted_at is not null as deleted
+        from users where id = ${id}`;
+      return row;
+    },
+
+    /** Revocation state plus the groups to subscribe: one round trip per WebSocket handshake. */
+    async socketState(id: number): Promise<SocketState | undefined> {
+      const [row] = await sql<SocketState[]>`
+        select token_version as "tokenVersion", first_name as "firstName", deleted_at is not null as deleted,
+               array(select group_id from group_members where user_id = ${id}) as "groupIds"
         from users where id = ${id}`;
       return row;
     },

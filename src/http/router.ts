@@ -33,6 +33,8 @@ export interface RouterDeps {
   log: Logger;
   maxBodyBytes: number;
   authenticate(authorization: string): Promise<Principal>;
+  /** Counts failures that were not the client's fault. */
+  onServerError(err: unknown, unavailable: boolean): void;
   /** Shutdown waits for what passes through here. */
   track<T>(work: Promise<T>): Promise<T>;
   /** Called for every request before anything else: a reply here short-cuts the route (limits). */
@@ -47,7 +49,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
 export const httpError = (code: ErrorCode, message: string, headers?: [string, string][]): Reply =>
   json(STATUS_OF[code], { error: true, message, code }, headers);
 
-function errorReply(err: unknown, log: Logger, req: Request): Reply {
+function errorReply(err: unknown, deps: RouterDeps, req: Request): Reply {
+  const { log } = deps;
   if (err instanceof ClientError) {
     const retry = err.extra?.retryAfterMs;
     const headers: [string, string][] | undefined =
@@ -57,9 +60,11 @@ function errorReply(err: unknown, log: Logger, req: Request): Reply {
   if (err instanceof AuthError) return httpError(ErrorCode.UNAUTHORIZED, err.message);
   if (err instanceof PayloadTooLarge) return httpError(ErrorCode.PAYLOAD_TOO_LARGE, 'Request body is too large');
   if (isStoreUnavailable(err)) {
+    deps.onServerError(err, true);
     log.warn({ err, url: req.url }, 'database unavailable');
     return httpError(ErrorCode.UNAVAILABLE, STORE_UNAVAILABLE);
   }
+  deps.onServerError(err, false);
   log.error({ err, url: req.url }, 'request failed');
   return httpError(ErrorCode.INTERNAL, 'Internal error');
 }
@@ -109,7 +114,7 @@ export function mountRoutes(app: TemplatedApp, routes: (Route | AuthedRoute)[], 
             : await route.handle(req);
           send(reply);
         } catch (err) {
-          const reply = errorReply(err, deps.log, req);
+          const reply = errorReply(err, deps, req);
           // Closing after a 413 stops the client from streaming the rest of a huge body at us.
           if (err instanceof PayloadTooLarge) reply.close = true;
           send(reply);

@@ -9,6 +9,7 @@ import { ClientError, CloseCode, ErrorCode, errorFrame, groupTopic, successFrame
 import { isStoreUnavailable, STORE_UNAVAILABLE } from '../db/errors.js';
 import { statusLine } from '../http/respond.js';
 import { takeToken } from './rateLimit.js';
+import { closeSlow } from './slowConsumers.js';
 
 /** PROTOCOL.md: a frame over 64 KiB closes the connection (uWS closes with 1009). */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -72,6 +73,7 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
     } catch (err) {
       if (err instanceof ClientError) return errorFrame(job.type, err.code, err.message, job.requestId, err.extra);
       metrics.handlerErrors.inc({ type: job.type });
+      metrics.dbErrors.inc({ kind: isStoreUnavailable(err) ? 'unavailable' : 'other' });
       if (isStoreUnavailable(err)) {
         log.warn({ err, type: job.type }, 'database unavailable');
         return errorFrame(job.type, ErrorCode.INTERNAL, STORE_UNAVAILABLE, job.requestId);
@@ -92,7 +94,9 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
         const job = session.queue.shift()!;
         const frame = await s.inflight.track(run(ws, job));
         if (session.closed) break;
-        ws.cork(() => ws.send(frame));
+        let status = 1;
+        ws.cork(() => { status = ws.send(frame); });
+        if (status === 2 || ws.getBufferedAmount() > config.WS_MAX_BACKPRESSURE) closeSlow(ws, metrics);
       }
     } finally {
       session.busy = false;
@@ -109,8 +113,9 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
     maxPayloadLength: MAX_FRAME_BYTES,
     idleTimeout: config.WS_IDLE_TIMEOUT,
     sendPingsAutomatically: true,
-    maxBackpressure: config.WS_MAX_BACKPRESSURE,
-    // We close slow readers ourselves (1013) rather than have uWS drop pushes silently.
+    // The sweep (slowConsumers.ts) closes a reader at WS_MAX_BACKPRESSURE; uWS's cap, past which
+    // it would skip sends, sits above it so that it only bounds memory between two sweeps.
+    maxBackpressure: config.WS_MAX_BACKPRESSURE * 2,
     closeOnBackpressureLimit: 0,
 
     upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) {
@@ -134,15 +139,14 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
 
       void (async () => {
         try {
-          const me = await s.authenticate(token);
+          const me = await s.authenticateSocket(token);
           if (s.sessions.count(me.id) >= config.MAX_CONNECTIONS_PER_USER) {
             metrics.rateLimited.inc({ kind: 'connections' });
             return refuse(429, `At most ${config.MAX_CONNECTIONS_PER_USER} connections per user`);
           }
-          const groups = await s.groups.idsOf(me.id);
           if (aborted) return;
           const session: Session = {
-            userId: me.id, exp: me.exp, initialGroups: groups, queue: null, busy: false, closed: false,
+            userId: me.id, exp: me.exp, initialGroups: me.state.groupIds, queue: null, busy: false, closed: false,
             expiryTimer: undefined, tokens: config.WS_RATE_BURST, refilledAt: Date.now(), strikes: 0,
           };
           res.cork(() => res.upgrade(session, key, fromProtocol ? 'auth' : '', extensions, context));
