@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,13 @@ async function running(pid: number): Promise<boolean> {
   return s !== undefined && s[s.lastIndexOf(')') + 2] !== 'Z';
 }
 
+/** As root, PostgreSQL runs as the postgres OS user. */
+function serverUser(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string): number => Number.parseInt(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }), 10);
+  return { uid: id('-u'), gid: id('-g') };
+}
+
 // Another Relay process, so that it can be killed the way a crash or `docker kill` would.
 const STARTER = `
 const { startEmbeddedPostgres } = await import(process.env.RELAY_EMBEDDED);
@@ -63,13 +70,16 @@ process.stdout.write(db.url + '\\n');
 setInterval(() => {}, 60_000);
 `;
 
-function spawnStarter(dataDir: string, detached: boolean): ChildProcess {
+/** TMPDIR: the package's initdb password file, left behind when the kill lands, goes to a folder we remove. */
+async function spawnStarter(dataDir: string, detached: boolean): Promise<ChildProcess> {
+  const scratch = await tempDir();
   return spawn(process.execPath, ['--input-type=module', '-e', STARTER], {
     env: {
       ...process.env,
       RELAY_EMBEDDED: new URL('../src/db/embedded.js', import.meta.url).href,
       RELAY_PINO: import.meta.resolve('pino'),
       RELAY_DATA_DIR: dataDir,
+      TMPDIR: scratch,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
     detached,
@@ -140,7 +150,7 @@ test('keeps data across restarts, listens on 127.0.0.1 on a fresh port, never lo
 
 test('a first start killed during initdb does not block the next one', async () => {
   const dir = await tempDir();
-  const child = spawnStarter(dir, true);
+  const child = await spawnStarter(dir, true);
   try {
     const initStarted = async (): Promise<boolean> => {
       for (const name of await readdir(dir)) {
@@ -188,7 +198,7 @@ test('half-made folders are cleared or set aside, never used', async () => {
 
 test('a server outliving a killed Relay, and a stale lock with a reused pid, do not block the next start', { skip: process.platform !== 'linux' }, async () => {
   const dir = await tempDir();
-  const child = spawnStarter(dir, false);
+  const child = await spawnStarter(dir, false);
   let orphan = 0;
   try {
     const url = await firstLine(child);
@@ -213,14 +223,20 @@ test('a server outliving a killed Relay, and a stale lock with a reused pid, do 
     if (orphan > 0 && (await running(orphan))) process.kill(orphan, 'SIGQUIT');
   }
 
-  // pid 1 is alive and not ours to signal: PostgreSQL alone would refuse to start on this lock.
+  // A live process of the user PostgreSQL runs as, holding the pid in the lock: PostgreSQL alone refuses to start.
   const pgDir = join(dir, 'pg');
-  await writeFile(join(pgDir, 'postmaster.pid'), `1\n${pgDir}\n${Math.floor(Date.now() / 1000)}\n5432\n\n127.0.0.1\n  5432001   0\nready   \n`);
-  const db = await startEmbeddedPostgres({ dataDir: dir, log: quiet });
+  const stranger = spawn('sleep', ['60'], { stdio: 'ignore', ...serverUser() });
   try {
-    const rows = await withSql(db.url, (sql) => sql`SELECT id FROM t`);
-    assert.equal(rows.length, 1);
+    await once(stranger, 'spawn');
+    await writeFile(join(pgDir, 'postmaster.pid'), `${stranger.pid}\n${pgDir}\n${Math.floor(Date.now() / 1000)}\n5432\n\n127.0.0.1\n  5432001   0\nready   \n`);
+    const db = await startEmbeddedPostgres({ dataDir: dir, log: quiet });
+    try {
+      const rows = await withSql(db.url, (sql) => sql`SELECT id FROM t`);
+      assert.equal(rows.length, 1);
+    } finally {
+      await db.stop();
+    }
   } finally {
-    await db.stop();
+    stranger.kill('SIGKILL');
   }
 });

