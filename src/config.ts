@@ -65,6 +65,8 @@ const EnvSchema = v.object({
   UWS_ALLOW_FALLBACK: boolFlag,
 });
 
+const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL']);
+
 export type Config = Readonly<v.InferOutput<typeof EnvSchema>>;
 
 export class ConfigError extends Error {}
@@ -80,7 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!result.success) {
     const lines = result.issues.map((issue) => {
       const key = issue.path?.map((p) => String(p.key)).join('.') ?? '?';
-      return `  ${key}=${JSON.stringify(picked[key] ?? '')}: ${issue.message}`;
+      // A secret or a URL with a password in it must not reach a terminal or a log.
+      const shown = SECRET_KEYS.has(key) ? '' : `=${JSON.stringify(picked[key] ?? '')}`;
+      return `  ${key}${shown}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }

@@ -10,8 +10,8 @@ export function parseOrThrow<S extends v.GenericSchema>(schema: S, input: unknow
   throw new ClientError(ErrorCode.VALIDATION, where && !issue.message.startsWith(where) ? `${where}: ${issue.message}` : issue.message);
 }
 
-/** Shared field schemas: the ranges PROTOCOL.md sets, with messages a client can act on. */
-const codePoints = (s: string): number => {
+/** PROTOCOL.md counts lengths in Unicode code points; String#length counts UTF-16 units. */
+export const codePoints = (s: string): number => {
   let n = 0;
   for (const _ of s) n++;
   return n;
@@ -33,9 +33,18 @@ export const messageId = (name: string) =>
     v.maxValue(Number.MAX_SAFE_INTEGER, `${name} must be at most 2^53-1`),
   );
 
+/**
+ * What PostgreSQL text can hold and give back unchanged: no U+0000 (refused by the server, which
+ * would fail a whole batched insert) and no lone surrogates (stored as U+FFFD, so the history
+ * would differ from the reply).
+ */
+export const storable = (s: string): boolean =>
+  !s.includes('\u0000') && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+
 export const text = (name: string, max: number) =>
   v.pipe(
     v.string(`${name} must be a string`),
+    v.check(storable, `${name} must be valid Unicode text without NUL characters`),
     v.check((s) => s.trim().length > 0, `${name} must not be empty or only white space`),
     v.check((s) => codePoints(s) <= max, `${name} must be at most ${max} characters`),
   );
@@ -54,5 +63,6 @@ export const page = v.optional(
 
 export const clientMessageId = v.optional(
   v.pipe(v.string('clientMessageId must be a string'),
-    v.minLength(1, 'clientMessageId must not be empty'), v.maxLength(64, 'clientMessageId must be at most 64 characters')),
+    v.minLength(1, 'clientMessageId must not be empty'), v.maxLength(64, 'clientMessageId must be at most 64 characters'),
+    v.check(storable, 'clientMessageId must be valid Unicode text without NUL characters')),
 );

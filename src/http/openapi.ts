@@ -76,6 +76,8 @@ export function buildOpenApi(): object {
           { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 } },
         ],
         responses: { 200: ok('Accounts', { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, firstName: { type: 'string' }, lastName: { type: ['string', 'null'] } } } }), ...errors(400, 401) } } },
+      '/api/': { get: { summary: 'This documentation (Swagger UI)', responses: { 200: { description: 'HTML page', content: { 'text/html': {} } } } } },
+      '/api/openapi.json': { get: { summary: 'This OpenAPI document', responses: { 200: ok('OpenAPI 3.1 document', { type: 'object' }) } } },
       '/health': { get: { summary: 'Liveness', responses: { 200: ok('Up') } } },
       '/ready': { get: { summary: 'Readiness: database (and cluster relay) reachable', responses: { 200: ok('Ready'), 503: ok('Not ready') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: ok('Metrics') } } },

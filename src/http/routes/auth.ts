@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import type { Services } from '../../services.js';
 import type { AuthedRoute, Request, Route } from '../router.js';
 import { json } from '../respond.js';
-import { parseOrThrow } from '../../validate.js';
+import { codePoints, parseOrThrow, storable } from '../../validate.js';
 import { ClientError, ErrorCode } from '../../protocol.js';
 import { hashPassword, verifyPassword, burnPasswordCheck } from '../../auth/passwords.js';
 import { isUniqueViolation } from '../../db/client.js';
@@ -15,15 +15,18 @@ export const email = v.pipe(
 );
 export const password = v.pipe(
   v.string('password must be a string'),
-  v.minLength(8, 'password must be at least 8 characters'),
-  v.maxLength(256, 'password must be at most 256 characters'),
+  v.check((s) => codePoints(s) >= 8, 'password must be at least 8 characters'),
+  v.check((s) => codePoints(s) <= 256, 'password must be at most 256 characters'),
+  v.metadata({ minLength: 8, maxLength: 256 }),
 );
 export const personName = (field: string) =>
   v.pipe(
     v.string(`${field} must be a string`),
+    v.check(storable, `${field} must be valid Unicode text without NUL characters`),
     v.trim(),
     v.minLength(1, `${field} must not be empty`),
-    v.maxLength(100, `${field} must be at most 100 characters`),
+    v.check((s) => codePoints(s) <= 100, `${field} must be at most 100 characters`),
+    v.metadata({ maxLength: 100 }),
   );
 
 export const SignUpBody = v.object({
@@ -32,7 +35,10 @@ export const SignUpBody = v.object({
   firstName: personName('firstName'),
   lastName: v.optional(v.nullable(personName('lastName'))),
 });
-export const LoginBody = v.object({ email: v.string('email must be a string'), password: v.string('password must be a string') });
+export const LoginBody = v.object({
+  email: v.pipe(v.string('email must be a string'), v.check(storable, 'email must be valid Unicode text without NUL characters')),
+  password: v.string('password must be a string'),
+});
 
 const bodyEmail = (body: unknown): string | undefined =>
   typeof body === 'object' && body !== null && typeof (body as { email?: unknown }).email === 'string'

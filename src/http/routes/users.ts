@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import type { Services } from '../../services.js';
 import type { AuthedRoute } from '../router.js';
 import { json } from '../respond.js';
-import { parseOrThrow } from '../../validate.js';
+import { parseOrThrow, storable } from '../../validate.js';
 
 const intParam = (name: string, min: number, max: number, fallback: number) =>
   v.optional(
@@ -17,7 +17,8 @@ const intParam = (name: string, min: number, max: number, fallback: number) =>
   );
 
 export const UsersQuery = v.object({
-  search: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(254, 'search must be at most 254 characters')), ''),
+  search: v.optional(v.pipe(v.string(), v.check(storable, 'search must be valid Unicode text without NUL characters'),
+    v.trim(), v.maxLength(254, 'search must be at most 254 characters')), ''),
   limit: intParam('limit', 1, 100, 20),
   page: intParam('page', 1, 1_000_000, 1),
 });
