@@ -15,6 +15,7 @@ import { authenticate } from './auth/authenticate.js';
 import { loadOrCreateSecret } from './secret.js';
 import { SessionRegistry } from './ws/sessions.js';
 import { createLocalPubSub } from './pubsub/local.js';
+import { createRedisPubSub } from './pubsub/redis.js';
 import { createLimits } from './limits.js';
 import { createMetrics } from './metrics.js';
 import { InFlight } from './inflight.js';
@@ -58,7 +59,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const users = createUsers(sql);
   const tokens = createTokenService(secret, config.JWT_TTL);
   let closing = false;
-  const pubsub: PubSub = createLocalPubSub(app, sessions);
+  const pubsub: PubSub = config.REDIS_URL
+    ? await createRedisPubSub({ app, sessions, url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log, metrics })
+    : createLocalPubSub(app, sessions);
 
   const services: Services = {
     config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
@@ -78,7 +81,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     });
   });
   const port = uws.us_socket_local_port(listenSocket as never);
-  log.info({ port, host: config.HOST, database: embedded ? 'embedded' : 'external', cluster: false }, 'listening');
+  log.info({ port, host: config.HOST, database: embedded ? 'embedded' : 'external', cluster: Boolean(config.REDIS_URL) }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

@@ -19,7 +19,10 @@ export interface PubSub {
   publish(topic: string, frame: string, except?: Socket): void;
   /** Applies `event` to every connection of `userId` (on every node). */
   control(userId: number, event: ControlEvent): void;
-  /** Called by uWS when a topic gains its first or loses its last local subscriber. */
+  /**
+   * Called by uWS on every subscription change on this node (socket close included), with the
+   * topic's local subscriber count after and before; the cluster relay acts on 0→1 and 1→0.
+   */
   onLocalSubscription(topic: string, newCount: number, oldCount: number): void;
   /** False while the cluster relay is down (always true for the local one). */
   readonly connected: boolean;

@@ -1,0 +1,190 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { startRelay, type RelayProcess } from './helpers/server.js';
+import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
+import { OwnRedis, testPrefix } from './helpers/redis.js';
+
+// Two Relay nodes relaying through a Redis of this file's own, which the tests kill and start
+// again; the shared Redis on 6379 is not touched.
+
+const SETTLE_MS = 300;
+
+let db: TestDatabase;
+let redis: OwnRedis;
+let prefix: string;
+const started: RelayProcess[] = [];
+const extra: OwnRedis[] = [];
+const clients: Client[] = [];
+let a: RelayProcess;
+let b: RelayProcess;
+
+before(async () => {
+  db = await createTestDatabase('cluster_faults');
+  redis = await OwnRedis.start();
+  prefix = testPrefix();
+  a = await start(redis.url);
+  b = await start(redis.url);
+});
+
+after(async () => {
+  await Promise.all(clients.map((c) => (c.closeCode === undefined ? c.close() : undefined)));
+  await Promise.all(started.map((n) => n.stop()));
+  await Promise.all([redis, ...extra].map((r) => r?.kill()));
+  await db?.drop();
+});
+
+async function start(redisUrl: string): Promise<RelayProcess> {
+  const n = await startRelay({ DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix });
+  started.push(n);
+  return n;
+}
+
+async function connect(n: RelayProcess, account: Account): Promise<Client> {
+  const c = await Client.connect(n.ws, account.token);
+  clients.push(c);
+  return c;
+}
+
+async function ok(c: Client, type: string, params: unknown): Promise<any> {
+  const reply = await c.request(type, params);
+  assert.equal(reply.success, true, `${type} failed: ${JSON.stringify(reply)}`);
+  return reply.params.data;
+}
+
+function count(c: Client, type: string, match: (data: any) => boolean): number {
+  return c.pushes(type).filter((f) => match(f.params.data)).length;
+}
+
+async function expectOnce(cs: Client[], type: string, match: (data: any) => boolean): Promise<void> {
+  await Promise.all(cs.map((c) => c.push(type, match, 3000)));
+  await sleep(SETTLE_MS);
+  for (const [i, c] of cs.entries()) assert.equal(count(c, type, match), 1, `client #${i}: one ${type} push`);
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(100);
+  }
+}
+
+const readyIs = (n: RelayProcess, status: number) => async (): Promise<boolean> => {
+  const res = await http(n.http, 'GET', '/ready');
+  return res.status === status && res.body.relay === (status === 200);
+};
+
+const logged = (n: RelayProcess, msg: string): number => n.logs.filter((l) => l.msg === msg).length;
+
+test('Redis killed and restarted: nodes stay up, /ready follows it, writes commit, delivery resumes', async () => {
+  const ann = await signUp(a.http, 'Ann');
+  const bob = await signUp(a.http, 'Bob');
+  const cat = await signUp(a.http, 'Cat');
+  const dan = await signUp(a.http, 'Dan');
+  const annA = await connect(a, ann);
+  const annA2 = await connect(a, ann);
+  const bobB = await connect(b, bob);
+  const { groupId } = await ok(annA, 'newGroup', { groupName: 'survivors' });
+  await ok(annA, 'addUserInGroup', { groupId, userId: bob.id });
+  // A group whose only other member has no socket yet: node B needs its topic only later.
+  const { groupId: lateId } = await ok(annA, 'newGroup', { groupName: 'late' });
+  await ok(annA, 'addUserInGroup', { groupId: lateId, userId: cat.id });
+
+  const first = await ok(annA, 'privateMessage', { receiverId: bob.id, content: 'before' });
+  await expectOnce([bobB], 'privateMessage', (d) => d.id === first.id);
+
+  await redis.kill();
+  await Promise.all([waitFor('A reports the relay down', readyIs(a, 503), 5000), waitFor('B reports the relay down', readyIs(b, 503), 5000)]);
+
+  // Writes keep working; this node's own sockets still get the pushes.
+  const lost = await ok(annA, 'privateMessage', { receiverId: bob.id, content: 'during the outage' });
+  const lostInGroup = await ok(annA, 'messageInGroup', { groupId, content: 'group, during the outage' });
+  await expectOnce([annA2], 'privateMessage', (d) => d.id === lost.id);
+  await expectOnce([annA2], 'messageInGroup', (d) => d.id === lostInGroup.id);
+  // A socket opened during the outage: its topics are new to node B.
+  const catB = await connect(b, cat);
+  assert.equal((await http(b.http, 'GET', '/health')).status, 200);
+
+  await redis.restart();
+  await Promise.all([waitFor('A is ready again', readyIs(a, 200), 10_000), waitFor('B is ready again', readyIs(b, 200), 10_000)]);
+
+  // Topics subscribed before the outage, in both directions.
+  const pm = await ok(annA, 'privateMessage', { receiverId: bob.id, content: 'after' });
+  await expectOnce([bobB, annA2], 'privateMessage', (d) => d.id === pm.id);
+  const gm = await ok(annA, 'messageInGroup', { groupId, content: 'group, after' });
+  await expectOnce([bobB, annA2], 'messageInGroup', (d) => d.id === gm.id);
+  const answer = await ok(bobB, 'privateMessage', { receiverId: ann.id, content: 'back' });
+  await expectOnce([annA, annA2], 'privateMessage', (d) => d.id === answer.id);
+  // Topics that node B came to need during the outage.
+  const late = await ok(annA, 'messageInGroup', { groupId: lateId, content: 'late group' });
+  await expectOnce([catB], 'messageInGroup', (d) => d.id === late.id);
+  const toCat = await ok(annA, 'privateMessage', { receiverId: cat.id, content: 'hello cat' });
+  await expectOnce([catB], 'privateMessage', (d) => d.id === toCat.id);
+  // Control events cross nodes again.
+  const danB = await connect(b, dan);
+  await ok(annA, 'addUserInGroup', { groupId, userId: dan.id });
+  await expectOnce([danB, bobB], 'addUserInGroup', (d) => d.groupId === groupId && d.userId === dan.id);
+
+  // What was published during the outage is not relayed late (nothing piles up), and the
+  // database has it: Bob catches up with history.
+  assert.equal(count(bobB, 'privateMessage', (d) => d.id === lost.id), 0);
+  assert.equal(count(bobB, 'messageInGroup', (d) => d.id === lostInGroup.id), 0);
+  const history = await ok(bobB, 'getlatestMessageDialog', { receiverId: ann.id, afterId: first.id });
+  assert.deepEqual(history.map((m: any) => m.id), [lost.id, pm.id, answer.id]);
+  const groupHistory = await ok(bobB, 'getlatestMessageGroup', { groupId, afterId: lostInGroup.id - 1 });
+  assert.equal(groupHistory[0].id, lostInGroup.id);
+
+  for (const n of [a, b]) {
+    assert.equal(n.proc.exitCode, null, 'the node is still running');
+    assert.equal(logged(n, 'cluster relay down: pushes to other nodes are lost until it recovers'), 1, 'the outage is logged once');
+    assert.equal(logged(n, 'cluster relay recovered'), 1, 'the recovery is logged once');
+    const metrics = (await http(n.http, 'GET', '/metrics')).body as string;
+    assert.match(metrics, /^relay_cluster_relay_connected 1$/m);
+  }
+  const dropped = /^relay_cluster_relays_dropped_total (\d+)$/m.exec((await http(a.http, 'GET', '/metrics')).body as string);
+  assert.ok(dropped && Number(dropped[1]) >= 2, 'the relays lost during the outage are counted');
+});
+
+test('a Redis that stops answering is noticed, /ready says so, and delivery resumes when it answers again', async () => {
+  const gil = await signUp(a.http, 'Gil');
+  const hub = await signUp(a.http, 'Hub');
+  const gilA = await connect(a, gil);
+  const hubB = await connect(b, hub);
+  const before = await ok(gilA, 'privateMessage', { receiverId: hub.id, content: 'before the freeze' });
+  await expectOnce([hubB], 'privateMessage', (d) => d.id === before.id);
+
+  redis.pause();
+  try {
+    // No connection closes: the heartbeat finds the silence (ping every 2 s, 5 s without answer).
+    await Promise.all([waitFor('A reports the relay down', readyIs(a, 503), 12_000), waitFor('B reports the relay down', readyIs(b, 503), 12_000)]);
+    const during = await ok(gilA, 'privateMessage', { receiverId: hub.id, content: 'during the freeze' });
+    assert.ok(during.id > before.id, 'writes commit while Redis does not answer');
+  } finally {
+    redis.resume();
+  }
+  await Promise.all([waitFor('A is ready again', readyIs(a, 200), 10_000), waitFor('B is ready again', readyIs(b, 200), 10_000)]);
+  const after = await ok(hubB, 'privateMessage', { receiverId: gil.id, content: 'after the freeze' });
+  await expectOnce([gilA], 'privateMessage', (d) => d.id === after.id);
+  for (const n of [a, b]) assert.equal(n.proc.exitCode, null, 'the node is still running');
+});
+
+test('a node started while Redis is unreachable serves, reports 503, and joins once Redis is up', async () => {
+  const own = await OwnRedis.reserve();
+  extra.push(own);
+  const c = await start(own.url);
+  assert.equal(c.proc.exitCode, null);
+  assert.ok(await readyIs(c, 503)());
+  assert.match((await http(c.http, 'GET', '/metrics')).body as string, /^relay_cluster_relay_connected 0$/m);
+  // It serves HTTP and WebSocket requests meanwhile.
+  const eve = await signUp(c.http, 'Eve');
+  const fay = await signUp(c.http, 'Fay');
+  const eveC = await connect(c, eve);
+  const fayC = await connect(c, fay);
+
+  await own.restart();
+  await waitFor('the late node is ready', readyIs(c, 200), 10_000);
+  const pm = await ok(eveC, 'privateMessage', { receiverId: fay.id, content: 'local, relayed and echoed' });
+  await expectOnce([fayC], 'privateMessage', (d) => d.id === pm.id);
+  assert.equal(logged(c, 'cluster relay connected'), 1);
+});

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+
+/** The machine's Redis; TEST_REDIS_URL points elsewhere. */
+export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A channel prefix of this test file's own, so files sharing one Redis never hear each other. */
+export const testPrefix = (): string => `t${randomBytes(4).toString('hex')}:`;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Resolves when something answers PING on `port`, false after `timeoutMs`. */
+export async function redisAnswers(port: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      const done = (v: boolean): void => { socket.destroy(); resolve(v); };
+      socket.setTimeout(500, () => done(false));
+      socket.once('error', () => done(false));
+      socket.on('data', (d) => { text += d.toString(); if (text.includes('\r\n')) done(text.startsWith('+PONG')); });
+      socket.once('connect', () => socket.write('PING\r\n'));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/**
+ * A Redis server of the test's own, on a free port, no persistence: it can be killed and
+ * started again (same port) without touching the shared one.
+ */
+export class OwnRedis {
+  private proc: ChildProcess | undefined;
+  private constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<OwnRedis> {
+    const redis = await OwnRedis.reserve();
+    await redis.restart();
+    return redis;
+  }
+
+  /** A free port for a server not started yet (nothing answers there until `restart`). */
+  static async reserve(): Promise<OwnRedis> {
+    return new OwnRedis(await freePort());
+  }
+
+  /** Starts the server (again, on the same port). */
+  async restart(): Promise<void> {
+    if (this.proc) throw new Error('redis-server is already running');
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.proc = proc;
+    proc.once('exit', () => { if (this.proc === proc) this.proc = undefined; });
+    if (!(await redisAnswers(this.port, 10_000))) {
+      proc.kill('SIGKILL');
+      throw new Error(`redis-server did not start on port ${this.port}`);
+    }
+    // Killed with the test process at the latest.
+    process.once('exit', () => proc.kill('SIGKILL'));
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers, like a network partition. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
+  /** Kills the server the way a crash would, and waits until it is gone. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill('SIGKILL');
+    await exited;
+    this.proc = undefined;
+  }
+}
