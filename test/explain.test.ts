@@ -1,0 +1,210 @@
+// Query plans: with enough data that the planner prefers indexes, none of the statements the server
+// runs for the chat list and the histories may read `messages` with a sequential scan (nor with an
+// index scan that has no index condition, a sequential scan in disguise).
+//
+// The statements are built by the server's own code (createMessages in src/db/messages.ts): its
+// methods return postgres.js queries, which run only when awaited, so the test nests them in
+// `explain (format json) ${query}` and gets the very text and parameters the server sends.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import postgres from 'postgres';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { startRelay, type RelayProcess } from './helpers/server.js';
+import { createMessages } from '../src/db/messages.js';
+import type { Sql } from '../src/db/client.js';
+
+let db: TestDatabase;
+let relay: RelayProcess;
+let sql: Sql;
+
+const USERS = 2000;
+const GROUPS = 200;
+const MEMBERS_PER_GROUP = 20;
+const GROUP_MESSAGES = 100_000;
+const PRIVATE_MESSAGES = 100_000;
+const PEERS_PER_USER = 10;
+
+before(async () => {
+  db = await createTestDatabase('explain');
+  // The server creates the schema (its migrations); then it is not needed any more.
+  relay = await startRelay({ DATABASE_URL: db.url });
+  await relay.stop();
+  sql = postgres(db.url, {
+    max: 1,
+    onnotice: () => undefined,
+    types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
+  }) as unknown as Sql;
+
+  await sql.unsafe(`
+    insert into users (email, password_hash, first_name)
+      select 'user' || i || '@example.com', 'x', 'User' || i from generate_series(1, ${USERS}) i;
+    insert into groups (name, created_by)
+      select 'Group ' || g, 1 + (g * 7) % ${USERS} from generate_series(1, ${GROUPS}) g;
+    -- Group g: users (g-1)*10 + k for k in 0..19 (mod USERS): every user is in two groups.
+    insert into group_members (group_id, user_id)
+      select g, 1 + ((g - 1) * 10 + k) % ${USERS} from generate_series(1, ${GROUPS}) g, generate_series(0, ${MEMBERS_PER_GROUP - 1}) k;
+    insert into messages (sender_id, group_id, content, created_at)
+      select 1 + (((1 + i % ${GROUPS}) - 1) * 10 + (i / ${GROUPS}) % ${MEMBERS_PER_GROUP}) % ${USERS},
+             1 + i % ${GROUPS}, 'group message ' || i, now() - (${GROUP_MESSAGES + PRIVATE_MESSAGES} - i) * interval '1 second'
+      from generate_series(1, ${GROUP_MESSAGES}) i;
+    -- Each user writes to ${PEERS_PER_USER} peers: about twenty dialogs per user.
+    insert into messages (sender_id, receiver_id, content, created_at)
+      select 1 + i % ${USERS}, 1 + (i % ${USERS} + 1 + (i / ${USERS}) % ${PEERS_PER_USER}) % ${USERS},
+             'private message ' || i, now() - (${PRIVATE_MESSAGES} - i) * interval '1 second'
+      from generate_series(1, ${PRIVATE_MESSAGES}) i;
+    insert into dialogs (user_lo, user_hi)
+      select distinct least(sender_id, receiver_id), greatest(sender_id, receiver_id) from messages where receiver_id is not null;
+  `);
+  await sql.unsafe('analyze');
+});
+
+after(async () => {
+  await sql?.end();
+  await relay?.stop();
+  await db?.drop();
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Plan Rows'?: number;
+  'Total Cost'?: number;
+  Plans?: PlanNode[];
+  [k: string]: unknown;
+}
+
+function* nodes(n: PlanNode): Generator<PlanNode> {
+  yield n;
+  for (const child of n.Plans ?? []) yield* nodes(child);
+}
+
+/** The plan as an indented tree, one node a line. */
+function render(n: PlanNode, depth = 0): string {
+  const on = n['Relation Name'] ? ` on ${n['Relation Name']}` : '';
+  const via = n['Index Name'] ? ` using ${n['Index Name']}` : '';
+  const cond = n['Index Cond'] ? ` [${String(n['Index Cond'])}]` : '';
+  const line = `${'  '.repeat(depth)}-> ${n['Node Type']}${on}${via}${cond} (rows=${n['Plan Rows']} cost=${n['Total Cost']})`;
+  return [line, ...(n.Plans ?? []).map((c) => render(c, depth + 1))].join('\n');
+}
+
+function assertNoSeqScanOnMessages(label: string, plan: PlanNode): void {
+  console.log(`\n=== ${label}\n${render(plan)}\n--- JSON\n${JSON.stringify(plan)}`);
+  const scans = [...nodes(plan)].filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'messages');
+  assert.equal(scans.length, 0, `${label}: sequential scan on messages\n${render(plan)}`);
+  // An index scan that only filters (e.g. the primary key walked backwards, "Filter: group_id = 99")
+  // reads the whole table all the same: every index scan on messages must have an index condition.
+  const onMessages = [...nodes(plan)].filter((n) => n['Relation Name'] === 'messages');
+  assert.ok(onMessages.length > 0, `${label}: messages not in the plan`);
+  for (const n of onMessages) {
+    if (n['Node Type'] === 'Index Scan' || n['Node Type'] === 'Index Only Scan') {
+      assert.ok(n['Index Cond'], `${label}: ${n['Node Type']} on messages using ${n['Index Name']} without an index condition (filter: ${String(n.Filter)})\n${render(plan)}`);
+    }
+  }
+}
+
+type Pending = { describe(): Promise<{ string: string; types: number[] }> } & PromiseLike<unknown>;
+
+/** EXPLAIN of the query exactly as built by the server, with its parameters bound (a custom plan). */
+async function explainBound(query: unknown): Promise<PlanNode> {
+  // A query nested in a template is inlined as a fragment, its parameters renumbered.
+  const fragment = query as postgres.PendingQuery<postgres.Row[]>;
+  const [row] = await (sql as unknown as postgres.Sql)`explain (format json) ${fragment}`;
+  return (row as unknown as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+}
+
+/**
+ * The server prepares its statements (prepare: true) and PostgreSQL may switch a prepared
+ * statement to a generic plan, built without the parameter values. This prepares the same text
+ * and explains the generic plan.
+ */
+async function explainGeneric(query: Pending, values: number[]): Promise<PlanNode> {
+  const described = await query.describe();
+  assert.equal(described.types.length, values.length, 'one value per parameter');
+  const conn = await (sql as unknown as postgres.Sql).reserve();
+  try {
+    const typeNames = await Promise.all(described.types.map(async (oid) => {
+      const [t] = await conn<{ name: string }[]>`select format_type(${oid}::oid, null) as name`;
+      return t!.name;
+    }));
+    await conn.unsafe(`prepare relay_explain (${typeNames.join(', ')}) as ${described.string}`);
+    await conn.unsafe('set plan_cache_mode = force_generic_plan');
+    const [row] = await conn.unsafe(`explain (format json) execute relay_explain (${values.map((v) => String(v)).join(', ')})`);
+    await conn.unsafe('deallocate relay_explain');
+    await conn.unsafe('reset plan_cache_mode');
+    return (row as unknown as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+  } finally {
+    conn.release();
+  }
+}
+
+/** The parameter values in the order the statement numbers them. */
+async function parametersOf(build: () => unknown): Promise<number[]> {
+  const q = build() as Pending & { parameters?: unknown[] };
+  await q.describe();
+  assert.ok(Array.isArray(q.parameters), 'postgres.js exposes the bound parameters');
+  return (q.parameters as unknown[]).map((v) => Number(v));
+}
+
+async function pickUser(): Promise<{ me: number; peer: number; groupId: number }> {
+  const [r] = await sql<{ me: number; peer: number; groupId: number }[]>`
+    select d.user_lo as me, d.user_hi as peer,
+           (select group_id from group_members where user_id = d.user_lo limit 1) as "groupId"
+    from dialogs d where d.user_lo = 1000 limit 1`;
+  assert.ok(r, 'the seed made dialogs');
+  return r;
+}
+
+test('the seed is large enough to matter', async () => {
+  const [c] = await sql<{ n: number }[]>`select count(*)::int as n from messages`;
+  assert.equal(c!.n, GROUP_MESSAGES + PRIVATE_MESSAGES);
+  const { me } = await pickUser();
+  const [d] = await sql<{ n: number }[]>`select count(*)::int as n from dialogs where user_lo = ${me} or user_hi = ${me}`;
+  assert.ok(d!.n >= 10, `user ${me} has ${d!.n} dialogs`);
+});
+
+test('chat list (listLastMessage) reads messages through indexes only', async () => {
+  const messages = createMessages(sql);
+  const { me } = await pickUser();
+  for (const [limit, offset] of [[20, 0], [5, 10]] as const) {
+    const plan = await explainBound(messages.chatList(me, limit, offset));
+    assertNoSeqScanOnMessages(`chatList(me=${me}, limit=${limit}, offset=${offset}) [bound parameters]`, plan);
+  }
+  const build = () => messages.chatList(me, 20, 0);
+  assertNoSeqScanOnMessages(`chatList(me=${me}) [generic plan]`, await explainGeneric(build() as unknown as Pending, await parametersOf(build)));
+});
+
+test('dialog history (getlatestMessageDialog) reads messages through indexes only', async () => {
+  const messages = createMessages(sql);
+  const { me, peer } = await pickUser();
+  const [last] = await sql<{ id: number }[]>`
+    select max(id)::int as id from messages where least(sender_id, receiver_id) = ${me} and greatest(sender_id, receiver_id) = ${peer}`;
+  const pages = [
+    ['page 1', { limit: 20, offset: 0 }],
+    ['page 3', { limit: 20, offset: 40 }],
+    ['beforeId', { limit: 20, offset: 0, beforeId: last!.id }],
+    ['afterId', { limit: 20, offset: 0, afterId: 1 }],
+  ] as const;
+  for (const [label, page] of pages) {
+    assertNoSeqScanOnMessages(`dialogHistory(${me}, ${peer}, ${label}) [bound parameters]`, await explainBound(messages.dialogHistory(me, peer, page)));
+    const build = () => messages.dialogHistory(me, peer, page);
+    assertNoSeqScanOnMessages(`dialogHistory(${me}, ${peer}, ${label}) [generic plan]`, await explainGeneric(build() as unknown as Pending, await parametersOf(build)));
+  }
+});
+
+test('group history (getlatestMessageGroup) reads messages through indexes only', async () => {
+  const messages = createMessages(sql);
+  const { groupId } = await pickUser();
+  const [last] = await sql<{ id: number }[]>`select max(id)::int as id from messages where group_id = ${groupId}`;
+  const pages = [
+    ['page 1', { limit: 20, offset: 0 }],
+    ['page 3', { limit: 20, offset: 40 }],
+    ['beforeId', { limit: 20, offset: 0, beforeId: last!.id }],
+    ['afterId', { limit: 20, offset: 0, afterId: 1 }],
+  ] as const;
+  for (const [label, page] of pages) {
+    assertNoSeqScanOnMessages(`groupHistory(${groupId}, ${label}) [bound parameters]`, await explainBound(messages.groupHistory(groupId, page)));
+    const build = () => messages.groupHistory(groupId, page);
+    assertNoSeqScanOnMessages(`groupHistory(${groupId}, ${label}) [generic plan]`, await explainGeneric(build() as unknown as Pending, await parametersOf(build)));
+  }
+});

@@ -1,0 +1,186 @@
+// WebSocket connection: authentication at the upgrade (header and subprotocol), refusals, paths,
+// several connections per user, requestId echo. PROTOCOL.md "Connection" and "Envelope".
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { SignJWT } from 'jose';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { startRelay, TEST_SECRET, type RelayProcess } from './helpers/server.js';
+import { Client, signUp, sleep, type Account, type Frame } from './helpers/client.js';
+
+let db: TestDatabase;
+let relay: RelayProcess;
+const open: Client[] = [];
+
+before(async () => {
+  db = await createTestDatabase('ws_connection');
+  relay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000' });
+});
+after(async () => {
+  for (const c of open) c.ws.terminate();
+  await relay?.stop();
+  await db?.drop();
+});
+
+async function connect(a: Account | string, how: 'header' | 'protocol' = 'header', url = relay.ws): Promise<Client> {
+  const c = await Client.connect(url, typeof a === 'string' ? a : a.token, how);
+  open.push(c);
+  return c;
+}
+
+function assertReply(f: Frame, type: string): any {
+  assert.equal(f.error, undefined, `expected a success reply to ${type}, got ${JSON.stringify(f)}`);
+  assert.deepEqual(Object.keys(f).sort(), ['params', 'requestId', 'success', 'type']);
+  assert.equal(f.type, type);
+  assert.equal(f.success, true);
+  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
+  assert.equal(f.params.message, null);
+  assert.equal(f.params.senderName, null);
+  return f.params.data;
+}
+
+/** Opens a raw `ws` socket with the given options and resolves with the HTTP status of a refusal. */
+function refusedStatus(url: string, protocols?: string[], headers?: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols ?? [], { headers });
+    ws.once('open', () => { ws.terminate(); reject(new Error('upgrade was accepted')); });
+    ws.once('unexpected-response', (req, res) => { resolve(res.statusCode ?? 0); req.destroy(); });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+/** Expects Client.connect to be refused with HTTP 401. */
+async function expect401(token: string, how: 'header' | 'protocol' = 'header'): Promise<void> {
+  await assert.rejects(Client.connect(relay.ws, token, how), (err: Error & { status?: number }) => {
+    assert.equal(err.status, 401, `expected 401, got ${err.message}`);
+    return true;
+  });
+}
+
+test('Authorization: Bearer authenticates the upgrade; the socket acts as that user', async () => {
+  const a = await signUp(relay.http, 'Hedda');
+  const b = await signUp(relay.http, 'Hugo');
+  const c = await connect(a, 'header');
+  assert.equal(c.ws.protocol, '', 'no subprotocol is chosen for header auth');
+  const sent = assertReply(await c.request('privateMessage', { receiverId: b.id, content: 'via header' }), 'privateMessage');
+  assert.equal(sent.senderId, a.id);
+  assert.equal(sent.receiverId, b.id);
+});
+
+test('Sec-WebSocket-Protocol: auth, <token> authenticates and the server answers protocol "auth"', async () => {
+  const a = await signUp(relay.http, 'Pia');
+  const b = await signUp(relay.http, 'Paul');
+  const c = await connect(a, 'protocol');
+  assert.equal(c.ws.protocol, 'auth');
+  const sent = assertReply(await c.request('privateMessage', { receiverId: b.id, content: 'via protocol' }), 'privateMessage');
+  assert.equal(sent.senderId, a.id);
+  // The token really is the identity: B's own socket by subprotocol sees the message from A.
+  const cb = await connect(b, 'protocol');
+  const history = assertReply(await cb.request('getlatestMessageDialog', { receiverId: a.id }), 'getlatestMessageDialog');
+  assert.equal(history.length, 1);
+  assert.equal(history[0].sender_id, a.id);
+  assert.equal(history[0].content, 'via protocol');
+});
+
+test('the upgrade is accepted on any path', async () => {
+  const a = await signUp(relay.http, 'Path');
+  for (const p of ['/', '/some/path', '/ws?x=1', '/api/']) {
+    const c = await connect(a, 'header', relay.ws + p);
+    assert.deepEqual(assertReply(await c.request('listLastMessage', {}), 'listLastMessage'), []);
+    const cp = await connect(a, 'protocol', relay.ws + p);
+    assert.equal(cp.ws.protocol, 'auth');
+    assertReply(await cp.request('listLastMessage', {}), 'listLastMessage');
+  }
+});
+
+test('a missing token is refused with HTTP 401', async () => {
+  assert.equal(await refusedStatus(relay.ws), 401);
+  await expect401('', 'header'); // "Authorization: Bearer " with nothing after it
+  assert.equal(await refusedStatus(`${relay.ws}/some/path`), 401);
+  // The subprotocol without a token, or with another first word, carries no token.
+  assert.equal(await refusedStatus(relay.ws, ['auth']), 401);
+  const a = await signUp(relay.http, 'Nope');
+  assert.equal(await refusedStatus(relay.ws, ['bearer', a.token]), 401);
+  // A valid token in another scheme than Bearer is not taken.
+  assert.equal(await refusedStatus(relay.ws, [], { authorization: `Basic ${a.token}` }), 401);
+  assert.equal(await refusedStatus(relay.ws, [], { authorization: a.token }), 401);
+});
+
+test('malformed tokens are refused with HTTP 401', async () => {
+  const a = await signUp(relay.http, 'Mal');
+  for (const bad of ['x', 'not.a.jwt', `${a.token}x`, a.token.slice(0, -4), a.token.split('.').slice(0, 2).join('.')]) {
+    await expect401(bad, 'header');
+    await expect401(bad, 'protocol');
+  }
+});
+
+test('forged tokens are refused with HTTP 401', async () => {
+  const a = await signUp(relay.http, 'Forge');
+  const b = await signUp(relay.http, 'Victim');
+  const now = Math.floor(Date.now() / 1000);
+  const claims = (id: number, tv = 0) => ({ id, sub: String(id), email: 'x@example.com', firstName: 'X', tv, iat: now, exp: now + 3600 });
+  // Signed with another secret.
+  const otherKey = new TextEncoder().encode('another-secret-another-secret-another-secret-0');
+  await expect401(await new SignJWT(claims(b.id)).setProtectedHeader({ alg: 'HS256' }).sign(otherKey));
+  // alg "none".
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  await expect401(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims(b.id))}.`);
+  // A's real signature over a payload that names B.
+  const [header, , signature] = a.token.split('.');
+  await expect401(`${header}.${b64(claims(b.id))}.${signature}`, 'protocol');
+  // Correctly signed, but for an account that does not exist, or with a stale token version.
+  const key = new TextEncoder().encode(TEST_SECRET);
+  await expect401(await new SignJWT(claims(999_999)).setProtectedHeader({ alg: 'HS256' }).sign(key));
+  await expect401(await new SignJWT(claims(b.id, 7)).setProtectedHeader({ alg: 'HS256' }).sign(key));
+  // Correctly signed but already expired.
+  await expect401(await new SignJWT({ ...claims(b.id), iat: now - 100, exp: now - 50 }).setProtectedHeader({ alg: 'HS256' }).sign(key));
+  // Control: the same construction with the right claims is accepted, so the refusals above are about the forgery.
+  const good = await new SignJWT(claims(b.id)).setProtectedHeader({ alg: 'HS256' }).sign(key);
+  const c = await connect(good);
+  assertReply(await c.request('listLastMessage', {}), 'listLastMessage');
+});
+
+test('several connections of one user each get exactly their own replies', async () => {
+  const a = await signUp(relay.http, 'Multi');
+  const b = await signUp(relay.http, 'Other');
+  const conns = [await connect(a, 'header'), await connect(a, 'protocol'), await connect(a, 'header')];
+  // Every Client numbers its requests from 1: the same requestId on three sockets at once.
+  const [r1, r2, r3] = await Promise.all([
+    conns[0]!.request('privateMessage', { receiverId: b.id, content: 'one' }),
+    conns[1]!.request('listLastMessage', { limit: 5 }),
+    conns[2]!.request('getlatestMessageDialog', { receiverId: b.id }),
+  ]);
+  assert.equal(r1.requestId, 1);
+  assert.equal(r1.type, 'privateMessage');
+  assert.equal(r2.requestId, 1);
+  assert.equal(r2.type, 'listLastMessage');
+  assert.equal(r3.requestId, 1);
+  assert.equal(r3.type, 'getlatestMessageDialog');
+  await sleep(300);
+  for (const c of conns) {
+    assert.equal(c.frames.filter((f) => f.requestId !== undefined).length, 1, 'one reply per socket, no one else\'s');
+  }
+});
+
+test('requestId is echoed exactly (string or number), and absent when the request had none', async () => {
+  const a = await signUp(relay.http, 'Echo');
+  const c = await connect(a);
+  const ids: (string | number)[] = ['req-α-1', 0, 42.5, -3, ''];
+  for (const requestId of ids) {
+    c.sendRaw(JSON.stringify({ type: 'listLastMessage', params: {}, requestId }));
+    const f = await c.wait((x) => x.requestId === requestId && x.type === 'listLastMessage', 3000, `reply ${String(requestId)}`);
+    assert.equal(f.success, true);
+  }
+  // An error reply echoes it too.
+  c.sendRaw(JSON.stringify({ type: 'privateMessage', params: {}, requestId: 'err-1' }));
+  const err = await c.wait((x) => x.requestId === 'err-1', 3000, 'error reply');
+  assert.equal(err.error, true);
+  assert.equal(err.code, 'VALIDATION');
+  // Without requestId: the reply has no requestId key at all.
+  const before = c.frames.length;
+  c.sendRaw(JSON.stringify({ type: 'listLastMessage', params: { limit: 3 } }));
+  const plain = await c.wait((x) => c.frames.indexOf(x) >= before, 3000, 'reply without requestId');
+  assert.deepEqual(Object.keys(plain).sort(), ['params', 'success', 'type']);
+  assert.equal(plain.type, 'listLastMessage');
+  assert.deepEqual(plain.params, { data: [], message: null, senderName: null });
+});
