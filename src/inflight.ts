@@ -8,7 +8,9 @@ export class InFlight {
     try {
       return await work;
     } finally {
-      if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+      // Waiters are told on a later turn, not now: whoever awaited `work` (a WebSocket pump) must
+      // first get to send its reply, or shutdown would close the socket on an unacknowledged write.
+      if (--this.count === 0 && this.waiters.length > 0) setImmediate(() => this.settle());
     }
   }
 
@@ -23,5 +25,9 @@ export class InFlight {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.waiters.push(() => { clearTimeout(timer); resolve(true); });
     });
+  }
+
+  private settle(): void {
+    if (this.count === 0) for (const w of this.waiters.splice(0)) w();
   }
 }

@@ -71,6 +71,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     authenticateSocket: (token) => authenticate(tokens, users.socketState, token),
     isClosing: () => closing,
   };
+  metrics.instrument(services);
   mountApp(app, services);
   const stopSweep = startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics);
 

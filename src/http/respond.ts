@@ -47,6 +47,8 @@ export function writeReply(res: HttpResponse, reply: Reply): void {
   res.writeStatus(statusLine(reply.status));
   for (const [k, v] of SECURITY_HEADERS) res.writeHeader(k, v);
   res.writeHeader('Content-Security-Policy', reply.docs ? DOCS_CSP : API_CSP);
+  // API answers hold tokens and profiles: no browser or proxy cache may keep them (RFC 6749 §5.1).
+  if (!reply.docs) res.writeHeader('Cache-Control', 'no-store');
   if (reply.contentType) res.writeHeader('Content-Type', reply.contentType);
   for (const [k, v] of reply.headers ?? []) res.writeHeader(k, v);
   res.end(reply.body ?? '', reply.close ?? false);

@@ -61,16 +61,19 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
     if ('frame' in job) return job.frame;
     const handler = handlers.get(job.type)!;
     const started = performance.now();
+    let outcome: string = 'ok';
     try {
       const params = v.safeParse(handler.params, job.params, { abortEarly: true });
       if (!params.success) {
         const issue = params.issues[0];
         const where = issue.path?.map((p) => String(p.key)).join('.');
+        outcome = ErrorCode.VALIDATION;
         return errorFrame(job.type, ErrorCode.VALIDATION, where && !issue.message.startsWith(where) ? `${where}: ${issue.message}` : issue.message, job.requestId);
       }
       const data = await handler.handle({ s, ws, userId: ws.getUserData().userId }, params.output);
       return successFrame(job.type, data, job.requestId);
     } catch (err) {
+      outcome = err instanceof ClientError ? err.code : ErrorCode.INTERNAL;
       if (err instanceof ClientError) return errorFrame(job.type, err.code, err.message, job.requestId, err.extra);
       metrics.handlerErrors.inc({ type: job.type });
       metrics.dbErrors.inc({ kind: isStoreUnavailable(err) ? 'unavailable' : 'other' });
@@ -82,6 +85,7 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
       return errorFrame(job.type, ErrorCode.INTERNAL, 'Internal error', job.requestId);
     } finally {
       metrics.handlerSeconds.observe({ type: job.type }, (performance.now() - started) / 1000);
+      metrics.requests.inc({ type: job.type, outcome });
     }
   }
 
@@ -90,7 +94,9 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
     const session = ws.getUserData();
     session.busy = true;
     try {
-      while (session.queue && session.queue.length > 0 && !session.closed) {
+      // Once shutdown began nothing new starts: what runs finishes and is answered, the rest is
+      // never started and the socket closes with 1001 (the client resends, clientMessageId keeps it once).
+      while (session.queue && session.queue.length > 0 && !session.closed && !s.isClosing()) {
         const job = session.queue.shift()!;
         const frame = await s.inflight.track(run(ws, job));
         if (session.closed) break;

@@ -3,20 +3,20 @@ import type { Socket } from '../pubsub/types.js';
 import type { SessionRegistry } from './sessions.js';
 import type { Metrics } from '../metrics.js';
 
-// Grace for a slow reader to take its close frame before the TCP connection is cut.
-const FORCE_CLOSE_AFTER_MS = 2000;
-
 /**
- * Closes a connection whose unread output passed the limit, with 1013 (try again later), and
- * cuts it if it does not even read the close frame. A client told so reconnects and catches up
- * with `afterId`; nothing is dropped from it silently while it stays open.
+ * Closes a connection whose unread output passed the limit, with 1013 (try again later). A client
+ * told so reconnects and catches up with `afterId`.
+ *
+ * `end()` queues the close frame behind what the reader has not taken yet, calls our close handler at
+ * once (the session is closed from here on), and uWS itself cuts the TCP connection when the frame
+ * cannot go out soon: a reader that stopped reading usually never sees the 1013, only the connection
+ * ending (1006 in a browser). Between the limit and uWS's own cap (twice the limit, see connection.ts) uWS skips
+ * pushes to it; it is closed at the next sweep.
  */
 export function closeSlow(ws: Socket, metrics: Metrics): void {
-  const session = ws.getUserData();
-  if (session.closed) return;
+  if (ws.getUserData().closed) return;
   metrics.backpressureCloses.inc();
   ws.end(CloseCode.TRY_AGAIN_LATER, 'Too slow to read');
-  setTimeout(() => { if (!session.closed) ws.close(); }, FORCE_CLOSE_AFTER_MS).unref();
 }
 
 /**
