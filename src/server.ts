@@ -21,6 +21,8 @@ import { createMetrics } from './metrics.js';
 import { InFlight } from './inflight.js';
 import { mountApp } from './app.js';
 import { startSlowConsumerSweep } from './ws/slowConsumers.js';
+import { startExpirySweep } from './ws/expiry.js';
+import { resyncSockets } from './ws/resync.js';
 import { CloseCode } from './protocol.js';
 
 export interface RunningServer {
@@ -60,7 +62,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const tokens = createTokenService(secret, config.JWT_TTL);
   let closing = false;
   const pubsub: PubSub = config.REDIS_URL
-    ? await createRedisPubSub({ app, sessions, url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log, metrics })
+    ? await createRedisPubSub({
+        app, sessions, url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log, metrics,
+        onRecovered: () => {
+          resyncSockets(users, sessions.all()).then(
+            (result) => log.info(result, 'sockets re-checked after the relay outage'),
+            (err: unknown) => log.warn({ err }, 'socket re-check after the relay outage failed'),
+          );
+        },
+      })
     : createLocalPubSub(app, sessions);
 
   const services: Services = {
@@ -73,7 +83,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   };
   metrics.instrument(services);
   mountApp(app, services);
-  const stopSweep = startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics);
+  const stopSweeps = [startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics), startExpirySweep(sessions)];
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => {
@@ -89,7 +99,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     (stopping ??= (async () => {
       closing = true;
       uws.us_listen_socket_close(listenSocket);
-      stopSweep();
+      for (const stopSweep of stopSweeps) stopSweep();
       const drained = await inflight.idle(config.SHUTDOWN_GRACE_MS);
       if (!drained) log.warn({ inFlight: inflight.size }, 'shutdown grace period over with work in flight');
       for (const ws of sessions.all()) ws.end(CloseCode.GOING_AWAY, 'Server shutting down');

@@ -41,6 +41,10 @@ export const messageId = (name: string) =>
 export const storable = (s: string): boolean =>
   !s.includes('\u0000') && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 
+/** A name that is stored trimmed: its length is checked after trimming. */
+export const trimmedText = (name: string, max: number) =>
+  v.pipe(v.string(`${name} must be a string`), v.trim(), text(name, max));
+
 export const text = (name: string, max: number) =>
   v.pipe(
     v.string(`${name} must be a string`),

@@ -81,8 +81,7 @@ export function createMessages(sql: Sql) {
       order by v.ord`;
     return Promise.all(items.map(async (item, i): Promise<SendOutcome<StoredGroupMessage>> => {
       const row = rows[i];
-      if (!row || row.id === null) return { kind: 'refused' };
-      if (row.createdAt) {
+      if (row?.id != null && row.createdAt) {
         return {
           kind: 'stored',
           message: {
@@ -91,8 +90,11 @@ export function createMessages(sql: Sql) {
           },
         };
       }
-      const prior = await existingByClientId(item.senderId, item.clientMessageId!);
-      if (!prior || prior.groupId !== item.groupId || prior.content !== item.content) return { kind: 'conflict' };
+      // Not written: refused, or a clientMessageId seen before. A retry of a message that was
+      // stored gets it back even if the sender has left the group since.
+      const prior = item.clientMessageId === null ? undefined : await existingByClientId(item.senderId, item.clientMessageId);
+      if (!prior) return { kind: row?.id == null ? 'refused' : 'conflict' };
+      if (prior.groupId !== item.groupId || prior.content !== item.content) return { kind: 'conflict' };
       return {
         kind: 'duplicate',
         message: {
@@ -134,8 +136,7 @@ export function createMessages(sql: Sql) {
       order by v.ord`;
     return Promise.all(items.map(async (item, i): Promise<SendOutcome<StoredPrivateMessage>> => {
       const row = rows[i];
-      if (!row || row.id === null) return { kind: 'refused' };
-      if (row.createdAt) {
+      if (row?.id != null && row.createdAt) {
         return {
           kind: 'stored',
           message: {
@@ -144,8 +145,9 @@ export function createMessages(sql: Sql) {
           },
         };
       }
-      const prior = await existingByClientId(item.senderId, item.clientMessageId!);
-      if (!prior || prior.receiverId !== item.receiverId || prior.content !== item.content) return { kind: 'conflict' };
+      const prior = item.clientMessageId === null ? undefined : await existingByClientId(item.senderId, item.clientMessageId);
+      if (!prior) return { kind: row?.id == null ? 'refused' : 'conflict' };
+      if (prior.receiverId !== item.receiverId || prior.content !== item.content) return { kind: 'conflict' };
       return {
         kind: 'duplicate',
         message: {

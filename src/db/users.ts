@@ -81,6 +81,15 @@ export function createUsers(sql: Sql) {
       return row;
     },
 
+    /** socketState for many accounts at once (re-checking a node's sockets after a relay outage). */
+    async socketStates(ids: number[]): Promise<(SocketState & { id: number })[]> {
+      if (ids.length === 0) return [];
+      return sql<(SocketState & { id: number })[]>`
+        select u.id, u.token_version as "tokenVersion", u.first_name as "firstName", u.deleted_at is not null as deleted,
+               array(select group_id from group_members where user_id = u.id) as "groupIds"
+        from users u where u.id = any(${sql.array(ids, 23)}::int[])`;
+    },
+
     /** Only the fields given change; returns undefined when the account is gone. */
     async update(id: number, patch: { email?: string; firstName?: string; lastName?: string | null }): Promise<User | undefined> {
       const [row] = await sql<User[]>`

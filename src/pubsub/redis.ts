@@ -59,6 +59,8 @@ export interface RedisPubSubOptions {
   prefix: string;
   log: Logger;
   metrics: Metrics;
+  /** Called when the relay comes back after an outage. */
+  onRecovered?: () => void;
 }
 
 /** Reads a control event relayed by another node; anything malformed is refused. */
@@ -144,6 +146,8 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
     if (now) {
       if (everConnected) {
         rlog.warn({ downMs: Date.now() - downSince, dropped: droppedWhileDown, topics: topics.size }, 'cluster relay recovered');
+        // Control events sent meanwhile (revocations, joins, leaves) never reached us: re-check.
+        opts.onRecovered?.();
       } else {
         rlog.info({ topics: topics.size }, 'cluster relay connected');
       }

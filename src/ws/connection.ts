@@ -10,9 +10,13 @@ import { isStoreUnavailable, STORE_UNAVAILABLE } from '../db/errors.js';
 import { statusLine } from '../http/respond.js';
 import { takeToken } from './rateLimit.js';
 import { closeSlow } from './slowConsumers.js';
+import { resyncSockets } from './resync.js';
 
-/** PROTOCOL.md: a frame over 64 KiB closes the connection (uWS closes with 1009). */
+/** PROTOCOL.md: a frame over 64 KiB closes the connection with 1009. */
 export const MAX_FRAME_BYTES = 64 * 1024;
+// uWS cuts a connection over its payload cap without a close frame (the client sees 1006), so its
+// cap sits higher and we close with a proper 1009 ourselves; only frames past this still get 1006.
+const UWS_PAYLOAD_CAP = 16 * MAX_FRAME_BYTES;
 // Requests refused for rate in a row before the client is judged abusive and closed.
 const MAX_STRIKES = 50;
 
@@ -116,7 +120,7 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
   }
 
   return {
-    maxPayloadLength: MAX_FRAME_BYTES,
+    maxPayloadLength: UWS_PAYLOAD_CAP,
     idleTimeout: config.WS_IDLE_TIMEOUT,
     sendPingsAutomatically: true,
     // The sweep (slowConsumers.ts) closes a reader at WS_MAX_BACKPRESSURE; uWS's cap, past which
@@ -145,6 +149,7 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
 
       void (async () => {
         try {
+          const controlSeq = s.sessions.controlSeq;
           const me = await s.authenticateSocket(token);
           if (s.sessions.count(me.id) >= config.MAX_CONNECTIONS_PER_USER) {
             metrics.rateLimited.inc({ kind: 'connections' });
@@ -152,8 +157,8 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
           }
           if (aborted) return;
           const session: Session = {
-            userId: me.id, exp: me.exp, initialGroups: me.state.groupIds, queue: null, busy: false, closed: false,
-            expiryTimer: undefined, tokens: config.WS_RATE_BURST, refilledAt: Date.now(), strikes: 0,
+            userId: me.id, tokenVersion: me.tokenVersion, controlSeq, exp: me.exp, initialGroups: me.state.groupIds,
+            queue: null, busy: false, closed: false, tokens: config.WS_RATE_BURST, refilledAt: Date.now(), strikes: 0,
           };
           res.cork(() => res.upgrade(session, key, fromProtocol ? 'auth' : '', extensions, context));
         } catch (err) {
@@ -170,22 +175,20 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
       s.sessions.add(ws);
       metrics.connections.inc();
       ws.subscribe(userTopic(session.userId));
-      for (const g of session.initialGroups) ws.subscribe(groupTopic(g));
-      session.initialGroups = [];
-      const ms = session.exp * 1000 - Date.now();
-      // setTimeout holds 2^31-1 ms at most; longer-lived tokens are re-armed when that fires.
-      const arm = (left: number): NodeJS.Timeout =>
-        setTimeout(() => {
-          const remaining = session.exp * 1000 - Date.now();
-          if (remaining > 0) session.expiryTimer = arm(remaining);
-          else if (!session.closed) ws.end(CloseCode.TOKEN_EXPIRED, 'Token expired');
-        }, Math.min(Math.max(left, 0), 2 ** 31 - 1));
-      session.expiryTimer = arm(ms);
+      for (const g of session.initialGroups ?? []) ws.subscribe(groupTopic(g));
+      session.initialGroups = null;
+      if (s.sessions.controlSeq !== session.controlSeq) {
+        resyncSockets(s.users, [ws]).catch((err: unknown) => log.warn({ err }, 'socket re-check failed'));
+      }
     },
 
     message(ws, message, isBinary) {
       const session = ws.getUserData();
       metrics.received.inc();
+      if (message.byteLength > MAX_FRAME_BYTES) {
+        ws.end(CloseCode.MESSAGE_TOO_BIG, 'Frame over 64 KiB');
+        return;
+      }
       if (isBinary) {
         enqueue(ws, { frame: errorFrame('processor', ErrorCode.BAD_REQUEST, 'Binary frames are not supported; send JSON text') });
         return;
@@ -212,7 +215,6 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
       const session = ws.getUserData();
       session.closed = true;
       session.queue = null;
-      clearTimeout(session.expiryTimer);
       s.sessions.remove(ws);
       metrics.connections.dec();
     },

@@ -6,15 +6,18 @@ export type Job = { frame: string } | { type: string; params: unknown; requestId
 /** Per-connection state, kept in uWS user data. Small: there can be many thousands. */
 export interface Session {
   userId: number;
+  /** The account's token version when this socket was authenticated (revocation re-checks). */
+  tokenVersion: number;
+  /** SessionRegistry.controlSeq before the handshake read the database. */
+  controlSeq: number;
   /** Token expiry (s since epoch); the socket is closed with 4001 then. */
   exp: number;
-  /** Group ids known at upgrade; subscribed in `open`. Emptied once used. */
-  initialGroups: number[];
+  /** Group ids known at upgrade; subscribed in `open`, then dropped. */
+  initialGroups: number[] | null;
   /** Requests wait here so replies keep arrival order while handlers await the database. */
   queue: Job[] | null;
   busy: boolean;
   closed: boolean;
-  expiryTimer: NodeJS.Timeout | undefined;
   /** Token bucket for the per-connection request rate. */
   tokens: number;
   refilledAt: number;

@@ -4,6 +4,12 @@ import type { ControlEvent, Socket } from '../pubsub/types.js';
 /** Every open connection on this node, by user: what control events act on. */
 export class SessionRegistry {
   private readonly byUser = new Map<number, Set<Socket>>();
+  /**
+   * Counts control events applied on this node. A handshake notes it before reading the account's
+   * groups; if it moved by `open`, an event may have missed the new socket, which is then re-checked.
+   * (A global count, not one per user: nothing to clean up, and control events are rare.)
+   */
+  controlSeq = 0;
 
   add(ws: Socket): void {
     const { userId } = ws.getUserData();
@@ -34,8 +40,13 @@ export class SessionRegistry {
     return [...this.byUser.values()].flatMap((set) => [...set]);
   }
 
+  forEach(visit: (ws: Socket) => void): void {
+    for (const set of this.byUser.values()) for (const ws of set) visit(ws);
+  }
+
   /** Applies a control event to this node's connections of `userId`. */
   apply(userId: number, event: ControlEvent): void {
+    this.controlSeq++;
     const set = this.byUser.get(userId);
     if (!set) return;
     for (const ws of [...set]) {

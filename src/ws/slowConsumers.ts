@@ -25,9 +25,9 @@ export function closeSlow(ws: Socket, metrics: Metrics): void {
  */
 export function startSlowConsumerSweep(sessions: SessionRegistry, limitBytes: number, metrics: Metrics, everyMs = 250): () => void {
   const timer = setInterval(() => {
-    for (const ws of sessions.all()) {
+    sessions.forEach((ws) => {
       if (ws.getBufferedAmount() > limitBytes) closeSlow(ws, metrics);
-    }
+    });
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -1,12 +1,12 @@
 import * as v from 'valibot';
 import { defineHandler } from '../handler.js';
-import { text } from '../../validate.js';
+import { trimmedText } from '../../validate.js';
 import { groupTopic, pushFrame } from '../../protocol.js';
 
 export const newGroup = defineHandler({
-  params: v.object({ groupName: text('groupName', 100) }),
+  params: v.object({ groupName: trimmedText('groupName', 100) }),
   async handle({ s, ws, userId }, p) {
-    const { creatorName, ...group } = await s.groups.create(p.groupName.trim(), userId);
+    const { creatorName, ...group } = await s.groups.create(p.groupName, userId);
     const push = pushFrame('newGroup', group, `${group.groupName} was created`, creatorName);
     // This socket joins silently; the creator's other connections join and get the push.
     ws.subscribe(groupTopic(group.groupId));
