@@ -188,3 +188,40 @@ test('a node started while Redis is unreachable serves, reports 503, and joins o
   await expectOnce([fayC], 'privateMessage', (d) => d.id === pm.id);
   assert.equal(logged(c, 'cluster relay connected'), 1);
 });
+
+test('control events lost in an outage are repaired when the relay recovers', async () => {
+  const eve = await signUp(a.http, 'Eve');
+  const fay = await signUp(a.http, 'Fay');
+  const gus = await signUp(a.http, 'Gus');
+  const eveB = await connect(b, eve);
+  const fayA = await connect(a, fay);
+  const fayB = await connect(b, fay);
+  const gusB = await connect(b, gus);
+  const { groupId } = await ok(fayA, 'newGroup', { groupName: 'repair' });
+  await ok(fayA, 'addUserInGroup', { groupId, userId: gus.id });
+  await gusB.push('addUserInGroup', (d) => d.groupId === groupId);
+
+  await redis.kill();
+  await waitFor('B reports the relay down', readyIs(b, 503), 5000);
+  // Made on node A while node B cannot hear about them.
+  const changed = await http(a.http, 'PATCH', '/profile/password', { token: eve.token, body: { oldPassword: eve.password, newPassword: 'a-new-password' } });
+  assert.equal(changed.status, 200);
+  const other = await ok(fayA, 'newGroup', { groupName: 'joined during outage' });
+  await ok(fayA, 'addUserInGroup', { groupId: other.groupId, userId: gus.id });
+  const gusA = await connect(a, gus);
+  await ok(gusA, 'leaveGroup', { groupId });
+  await sleep(SETTLE_MS);
+  assert.equal(eveB.closeCode, undefined, 'node B could not know yet');
+
+  await redis.restart();
+  await waitFor('B is ready again', readyIs(b, 200), 10_000);
+  assert.equal(await Promise.race([eveB.closed, sleep(3000).then(() => -1)]), 4003, 'the revoked socket on B is closed');
+
+  // Gus's socket on B left `repair` and joined the new group, as the database says.
+  await waitFor('the re-check ran on B', async () => logged(b, 'sockets re-checked after the relay outage') >= 1, 5000);
+  const left = await ok(fayA, 'messageInGroup', { groupId, content: 'after gus left' });
+  const joined = await ok(fayA, 'messageInGroup', { groupId: other.groupId, content: 'for the new group' });
+  await expectOnce([fayB], 'messageInGroup', (d) => d.id === left.id);
+  await expectOnce([gusB], 'messageInGroup', (d) => d.id === joined.id);
+  assert.equal(count(gusB, 'messageInGroup', (d) => d.id === left.id), 0, 'no messages of a group Gus left');
+});
