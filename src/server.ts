@@ -17,6 +17,7 @@ import { SessionRegistry } from './ws/sessions.js';
 import { createLocalPubSub } from './pubsub/local.js';
 import { createRedisPubSub } from './pubsub/redis.js';
 import { createLimits } from './limits.js';
+import { Redis } from 'ioredis';
 import { createMetrics } from './metrics.js';
 import { InFlight } from './inflight.js';
 import { mountApp } from './app.js';
@@ -73,9 +74,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       })
     : createLocalPubSub(app, sessions);
 
+  // Attempt counters shared by the cluster, so N nodes do not give an attacker N times the limit.
+  // Commands never queue while Redis is down: the limiter falls back to per-node memory then.
+  const limitsRedis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'relay-limits' })
+    : undefined;
+  limitsRedis?.on('error', () => undefined);
+
   const services: Services = {
     config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
-    limits: createLimits(config.AUTH_RATE_PER_MINUTE),
+    limits: createLimits(config.AUTH_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }),
     metrics, inflight,
     authenticate: (token) => authenticate(tokens, users.authState, token),
     authenticateSocket: (token) => authenticate(tokens, users.socketState, token),
@@ -104,6 +112,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       if (!drained) log.warn({ inFlight: inflight.size }, 'shutdown grace period over with work in flight');
       for (const ws of sessions.all()) ws.end(CloseCode.GOING_AWAY, 'Server shutting down');
       await pubsub.close();
+      limitsRedis?.disconnect();
       await sql.end({ timeout: 5 });
       await embedded?.stop();
       log.info('stopped');
