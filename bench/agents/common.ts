@@ -1,0 +1,60 @@
+/** Pieces every scenario's generator side shares: opening its planned connections, counting. */
+import { mintTokens } from '../lib/tokens.js';
+import { describeFailures, openMany } from '../lib/connector.js';
+import type { LeanHandlers, LeanSocket, WsTarget } from '../lib/wsclient.js';
+
+/** A connection the coordinator planned: whose it is and which server node it goes to. */
+export interface PlannedConn {
+  userId: number;
+  node: number;
+}
+
+export interface ConnectionSetup<C extends PlannedConn> {
+  targets: WsTarget[];
+  secret: string;
+  conns: C[];
+  /** Handshakes in flight at once per generator process. */
+  openConcurrency: number;
+}
+
+/** Opens every planned connection or fails: a missing member would silently lower the figures. */
+export async function openPlanned<C extends PlannedConn>(
+  setup: ConnectionSetup<C>,
+  handlersFor: (conn: C, index: number) => LeanHandlers,
+): Promise<LeanSocket[]> {
+  const tokens = await mintTokens(setup.secret, setup.conns.map((conn) => conn.userId));
+  const report = await openMany(
+    setup.conns.map((conn, index) => ({
+      target: setup.targets[conn.node] ?? fail(`no server node ${conn.node}`),
+      token: tokens[index] ?? '',
+      handlers: handlersFor(conn, index),
+    })),
+    setup.openConcurrency,
+  );
+  if (report.opened < setup.conns.length) {
+    for (const socket of report.sockets) socket?.close();
+    throw new Error(`${setup.conns.length - report.opened} of ${setup.conns.length} connections failed: ${describeFailures(report.failures)}`);
+  }
+  return report.sockets.filter((socket): socket is LeanSocket => socket !== null);
+}
+
+export function fail(message: string): never {
+  throw new Error(message);
+}
+
+export function countInto(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** Resolves when `isDone()` holds (checked every 10 ms) or after `ms`, whichever comes first. */
+export async function drain(isDone: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!isDone() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** Closes every socket; the server sees a normal close (1000) rather than a reset. */
+export async function closeAll(sockets: readonly LeanSocket[]): Promise<void> {
+  for (const socket of sockets) socket.close();
+  // Give the close frames a moment to leave before the process exits.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}

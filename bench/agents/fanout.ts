@@ -1,0 +1,199 @@
+/**
+ * Generator side of `fanout`: every member of every group is connected; senders send
+ * `messageInGroup` either closed-loop (next send when the ack arrives) or open-loop (on a
+ * fixed schedule). The send time travels in the content as `@t<µs>`; each delivery is
+ * timed against it without parsing the frame.
+ */
+import { nowMicros } from '../lib/clock.js';
+import { encodeHistogram, newHistogram } from '../lib/histogram.js';
+import { startPacer } from '../lib/pacer.js';
+import { isErrorReply, newFacts, readErrorCode, scanFrame, tag, tagKind, tagValue } from '../lib/scan.js';
+import type { LeanSocket } from '../lib/wsclient.js';
+import { closeAll, countInto, drain, openPlanned, type ConnectionSetup, type PlannedConn } from './common.js';
+import type { Agent, Emit } from './types.js';
+
+export interface FanoutConn extends PlannedConn {
+  groupId: number;
+  sender: boolean;
+}
+
+export type FanoutSetup = ConnectionSetup<FanoutConn>;
+
+export interface FanoutInfo {
+  connections: number;
+  senders: number;
+}
+
+export interface FanoutRound {
+  mode: 'closed' | 'open';
+  /** Open loop only: sends per second from this process. */
+  rate: number;
+}
+
+export interface FanoutResult {
+  windowSeconds: number;
+  sends: number;
+  acks: number;
+  errors: Record<string, number>;
+  deliveries: number;
+  /** Pushes without our tag: none are expected. */
+  otherPushes: number;
+  /** Encoded histograms (µs): send → delivery, send → ack. */
+  delivery: string;
+  ack: string;
+  /** Connections the server closed during the round, by close code and reason. */
+  closedByServer: Record<string, number>;
+  /** Open loop: sends skipped because a connection already had MAX_PENDING unanswered. */
+  skipped: number;
+}
+
+const TAG_T = 't'.charCodeAt(0);
+/** Open loop never waits for acks, but an unanswered backlog this deep means the server has stalled. */
+const MAX_PENDING = 1000;
+const DRAIN_MS = 5_000;
+const ERROR_BACKOFF_MS = 10;
+
+interface Sender {
+  socket: LeanSocket | null;
+  groupId: number;
+  /** Send times of unanswered sends, oldest first (replies come in request order). */
+  pending: number[];
+}
+
+export function createFanoutAgent(setup: FanoutSetup, _emit: Emit): Agent<FanoutInfo, FanoutRound, FanoutResult> {
+  const facts = newFacts();
+  let delivery = newHistogram();
+  let ack = newHistogram();
+  let sockets: LeanSocket[] = [];
+  const senders: Sender[] = [];
+  let mode: FanoutRound['mode'] = 'closed';
+  let running = false;
+  let measuring = false;
+  let closing = false;
+  let markAt = 0;
+  let stopAt = 0;
+  let requestId = 0;
+  let outstanding = 0;
+  let stopPacer = (): void => undefined;
+  let counts = { sends: 0, acks: 0, deliveries: 0, otherPushes: 0, skipped: 0 };
+  let closed: Record<string, number> = {};
+  let errors: Record<string, number> = {};
+
+  function send(sender: Sender, sentAt: number): void {
+    const text = `{"type":"messageInGroup","params":{"groupId":${sender.groupId},"content":"${tag('t', sentAt)}"},"requestId":${++requestId}}`;
+    if (sender.socket === null || !sender.socket.send(text)) return;
+    sender.pending.push(sentAt);
+    outstanding++;
+    if (measuring) counts.sends++;
+  }
+
+  function onReply(sender: Sender, frame: Buffer): void {
+    const sentAt = sender.pending.shift() ?? 0;
+    outstanding--;
+    if (isErrorReply(frame)) {
+      countInto(errors, readErrorCode(frame));
+      // Do not hammer a server that refuses (e.g. RATE_LIMITED): the next send waits a little.
+      if (running && mode === 'closed') setTimeout(() => running && send(sender, nowMicros()), ERROR_BACKOFF_MS);
+      return;
+    }
+    if (measuring) {
+      counts.acks++;
+      if (sentAt >= markAt) ack.recordValue(Math.max(0, nowMicros() - sentAt));
+    }
+    if (running && mode === 'closed') send(sender, nowMicros());
+  }
+
+  function onPush(frame: Buffer): void {
+    if (!measuring) return;
+    if (facts.tagAt === -1 || tagKind(frame, facts.tagAt) !== TAG_T) {
+      counts.otherPushes++;
+      return;
+    }
+    counts.deliveries++;
+    const sentAt = tagValue(frame, facts.tagAt);
+    if (sentAt >= markAt) delivery.recordValue(Math.max(0, nowMicros() - sentAt));
+  }
+
+  return {
+    async setup() {
+      const senderAt: (Sender | null)[] = [];
+      sockets = await openPlanned(setup, (conn, index) => {
+        const sender: Sender | null = conn.sender ? { socket: null, groupId: conn.groupId, pending: [] } : null;
+        senderAt[index] = sender;
+        return {
+          onMessage(frame) {
+            scanFrame(frame, facts);
+            if (facts.requestId === -1) onPush(frame);
+            else if (sender !== null) onReply(sender, frame);
+          },
+          onClose(code, reason) {
+            if (!closing) countInto(closed, `${code} ${reason}`.trim());
+            // Nothing more will be answered on this connection: do not wait for it.
+            if (sender !== null) {
+              outstanding -= sender.pending.length;
+              sender.pending = [];
+            }
+          },
+        };
+      });
+      // openPlanned returns every socket in plan order (it fails if any is missing).
+      sockets.forEach((socket, index) => {
+        const sender = senderAt[index];
+        if (sender === null || sender === undefined) return;
+        sender.socket = socket;
+        senders.push(sender);
+      });
+      return { connections: sockets.length, senders: senders.length };
+    },
+
+    start(round) {
+      mode = round.mode;
+      running = true;
+      if (mode === 'closed') {
+        for (const sender of senders) send(sender, nowMicros());
+        return;
+      }
+      let turn = 0;
+      stopPacer = startPacer(round.rate, (intended) => {
+        const sender = senders[turn++ % senders.length];
+        if (sender === undefined) return;
+        if (sender.pending.length >= MAX_PENDING) counts.skipped++;
+        else send(sender, intended);
+      });
+    },
+
+    mark() {
+      counts = { sends: 0, acks: 0, deliveries: 0, otherPushes: 0, skipped: 0 };
+      errors = {};
+      delivery = newHistogram();
+      ack = newHistogram();
+      markAt = nowMicros();
+      measuring = true;
+    },
+
+    async stop() {
+      stopAt = nowMicros();
+      measuring = false;
+      running = false;
+      stopPacer();
+      // Let the last sends be answered so the next round starts from a quiet server.
+      await drain(() => outstanding === 0, DRAIN_MS);
+      // Closes count in the round they happen in, warm-up included.
+      const closedByServer = closed;
+      closed = {};
+      return {
+        windowSeconds: (stopAt - markAt) / 1e6,
+        ...counts,
+        closedByServer,
+        errors,
+        delivery: encodeHistogram(delivery),
+        ack: encodeHistogram(ack),
+      };
+    },
+
+    async close() {
+      closing = true;
+      await closeAll(sockets);
+    },
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Generator side of `history`: each connection asks one kind of history request closed-loop
+ * (the next as soon as the reply arrives), rotating over its own groups or dialog partners.
+ * The first reply of each connection per round is fully parsed to check it carries rows.
+ */
+import { nowMicros } from '../lib/clock.js';
+import { encodeHistogram, newHistogram } from '../lib/histogram.js';
+import { isErrorReply, newFacts, readErrorCode, scanFrame } from '../lib/scan.js';
+import type { LeanSocket } from '../lib/wsclient.js';
+import { closeAll, countInto, drain, openPlanned, type ConnectionSetup, type PlannedConn } from './common.js';
+import type { Agent, Emit } from './types.js';
+
+export type HistoryKind = 'listLastMessage' | 'getlatestMessageDialog' | 'getlatestMessageGroup';
+
+export interface HistoryConn extends PlannedConn {
+  groupIds: number[];
+  partnerIds: number[];
+}
+
+export type HistorySetup = ConnectionSetup<HistoryConn>;
+
+export interface HistoryInfo {
+  connections: number;
+}
+
+export interface HistoryRound {
+  kind: HistoryKind;
+  limit: number;
+}
+
+export interface HistoryResult {
+  windowSeconds: number;
+  /** Successful replies in the window. */
+  replies: number;
+  errors: Record<string, number>;
+  /** Encoded histogram (µs): request → reply. */
+  latency: string;
+  /** Rows in the checked replies (one per connection per round) and how many were checked. */
+  sampledRows: number;
+  sampledReplies: number;
+  /** Connections the server closed during the round, by close code and reason. */
+  closedByServer: Record<string, number>;
+}
+
+const DRAIN_MS = 5_000;
+const ERROR_BACKOFF_MS = 10;
+
+interface Asker {
+  socket: LeanSocket | null;
+  conn: HistoryConn;
+  turn: number;
+  sentAt: number;
+  busy: boolean;
+  checked: boolean;
+}
+
+function request(asker: Asker, round: HistoryRound, requestId: number): string {
+  const { conn } = asker;
+  const turn = asker.turn++;
+  switch (round.kind) {
+    case 'listLastMessage':
+      return `{"type":"listLastMessage","params":{"limit":${round.limit},"page":1},"requestId":${requestId}}`;
+    case 'getlatestMessageDialog': {
+      const receiverId = conn.partnerIds[turn % conn.partnerIds.length] ?? conn.userId;
+      return `{"type":"getlatestMessageDialog","params":{"receiverId":${receiverId},"limit":${round.limit},"page":1},"requestId":${requestId}}`;
+    }
+    case 'getlatestMessageGroup': {
+      const groupId = conn.groupIds[turn % conn.groupIds.length] ?? 0;
+      return `{"type":"getlatestMessageGroup","params":{"groupId":${groupId},"limit":${round.limit},"page":1},"requestId":${requestId}}`;
+    }
+  }
+}
+
+/** Number of rows in a reply's data, or -1 when it has no array there. */
+function rowsIn(frame: Buffer): number {
+  const reply: unknown = JSON.parse(frame.toString('utf8'));
+  if (typeof reply !== 'object' || reply === null || !('params' in reply)) return -1;
+  const params = reply.params;
+  if (typeof params !== 'object' || params === null || !('data' in params)) return -1;
+  return Array.isArray(params.data) ? params.data.length : -1;
+}
+
+export function createHistoryAgent(setup: HistorySetup, _emit: Emit): Agent<HistoryInfo, HistoryRound, HistoryResult> {
+  const facts = newFacts();
+  let latency = newHistogram();
+  let sockets: LeanSocket[] = [];
+  const askers: Asker[] = [];
+  let round: HistoryRound = { kind: 'listLastMessage', limit: 20 };
+  let running = false;
+  let measuring = false;
+  let closing = false;
+  let markAt = 0;
+  let stopAt = 0;
+  let requestId = 0;
+  let counts = { replies: 0, sampledRows: 0, sampledReplies: 0 };
+  let closed: Record<string, number> = {};
+  let errors: Record<string, number> = {};
+
+  function ask(asker: Asker): void {
+    if (asker.socket === null || !asker.socket.send(request(asker, round, ++requestId))) return;
+    asker.sentAt = nowMicros();
+    asker.busy = true;
+  }
+
+  function onReply(asker: Asker, frame: Buffer): void {
+    asker.busy = false;
+    if (isErrorReply(frame)) {
+      countInto(errors, readErrorCode(frame));
+      // Do not hammer a server that refuses (e.g. RATE_LIMITED): the next request waits a little.
+      if (running) setTimeout(() => running && ask(asker), ERROR_BACKOFF_MS);
+      return;
+    }
+    if (!asker.checked) {
+      asker.checked = true;
+      counts.sampledReplies++;
+      counts.sampledRows += Math.max(0, rowsIn(frame));
+    }
+    if (measuring) {
+      counts.replies++;
+      if (asker.sentAt >= markAt) latency.recordValue(Math.max(0, nowMicros() - asker.sentAt));
+    }
+    if (running) ask(asker);
+  }
+
+  return {
+    async setup() {
+      sockets = await openPlanned(setup, (conn) => {
+        const asker: Asker = { socket: null, conn, turn: 0, sentAt: 0, busy: false, checked: false };
+        askers.push(asker);
+        return {
+          onMessage(frame) {
+            scanFrame(frame, facts);
+            if (facts.requestId !== -1) onReply(asker, frame);
+          },
+          onClose(code, reason) {
+            if (!closing) countInto(closed, `${code} ${reason}`.trim());
+            asker.busy = false;
+          },
+        };
+      });
+      sockets.forEach((socket, index) => {
+        const asker = askers[index];
+        if (asker !== undefined) asker.socket = socket;
+      });
+      return { connections: sockets.length };
+    },
+
+    start(next) {
+      round = next;
+      running = true;
+      for (const asker of askers) {
+        asker.checked = false;
+        ask(asker);
+      }
+    },
+
+    mark() {
+      counts = { replies: 0, sampledRows: counts.sampledRows, sampledReplies: counts.sampledReplies };
+      errors = {};
+      latency = newHistogram();
+      markAt = nowMicros();
+      measuring = true;
+    },
+
+    async stop() {
+      stopAt = nowMicros();
+      measuring = false;
+      running = false;
+      await drain(() => askers.every((asker) => !asker.busy), DRAIN_MS);
+      const result = { windowSeconds: (stopAt - markAt) / 1e6, ...counts, closedByServer: closed, errors, latency: encodeHistogram(latency) };
+      counts = { replies: 0, sampledRows: 0, sampledReplies: 0 };
+      closed = {};
+      return result;
+    },
+
+    async close() {
+      closing = true;
+      await closeAll(sockets);
+    },
+  };
+}

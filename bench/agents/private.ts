@@ -1,0 +1,170 @@
+/**
+ * Generator side of `private`: pairs of users play ping-pong with `privateMessage`. A ping
+ * `@p<µs>` is answered by the receiving side with a pong `@q<same µs>`; when the pong comes
+ * back the round trip (two committed sends, two pushes) is timed and the next ping goes out.
+ * Each connection keeps `balls` pings in play, so throughput is bounded by the round trip,
+ * not by a fixed rate.
+ */
+import { nowMicros } from '../lib/clock.js';
+import { encodeHistogram, newHistogram } from '../lib/histogram.js';
+import { isErrorReply, newFacts, readErrorCode, scanFrame, tag, tagKind, tagValue } from '../lib/scan.js';
+import type { LeanSocket } from '../lib/wsclient.js';
+import { closeAll, countInto, drain, openPlanned, type ConnectionSetup, type PlannedConn } from './common.js';
+import type { Agent, Emit } from './types.js';
+
+export interface PrivateConn extends PlannedConn {
+  peerId: number;
+}
+
+export type PrivateSetup = ConnectionSetup<PrivateConn>;
+
+export interface PrivateInfo {
+  connections: number;
+}
+
+export interface PrivateRound {
+  /** Pings each connection starts (its peer starts as many). */
+  balls: number;
+}
+
+export interface PrivateResult {
+  windowSeconds: number;
+  sends: number;
+  acks: number;
+  errors: Record<string, number>;
+  /** Completed round trips (ping out, pong back) in the window. */
+  roundTrips: number;
+  otherPushes: number;
+  /** Encoded histograms (µs): ping → pong received, send → ack. */
+  roundTrip: string;
+  ack: string;
+  /** Connections the server closed during the round, by close code and reason. */
+  closedByServer: Record<string, number>;
+}
+
+const TAG_PING = 'p'.charCodeAt(0);
+const TAG_PONG = 'q'.charCodeAt(0);
+const DRAIN_MS = 5_000;
+const ERROR_BACKOFF_MS = 10;
+
+interface Side {
+  socket: LeanSocket | null;
+  peerId: number;
+  pending: number[];
+}
+
+export function createPrivateAgent(setup: PrivateSetup, _emit: Emit): Agent<PrivateInfo, PrivateRound, PrivateResult> {
+  const facts = newFacts();
+  let roundTrip = newHistogram();
+  let ack = newHistogram();
+  let sockets: LeanSocket[] = [];
+  const sides: Side[] = [];
+  let running = false;
+  let measuring = false;
+  let closing = false;
+  let markAt = 0;
+  let stopAt = 0;
+  let requestId = 0;
+  let outstanding = 0;
+  let counts = { sends: 0, acks: 0, roundTrips: 0, otherPushes: 0 };
+  let closed: Record<string, number> = {};
+  let errors: Record<string, number> = {};
+
+  function send(side: Side, letter: 'p' | 'q', stamp: number): void {
+    const text = `{"type":"privateMessage","params":{"receiverId":${side.peerId},"content":"${tag(letter, stamp)}"},"requestId":${++requestId}}`;
+    if (side.socket === null || !side.socket.send(text)) return;
+    side.pending.push(nowMicros());
+    outstanding++;
+    if (measuring) counts.sends++;
+  }
+
+  function onReply(side: Side, frame: Buffer): void {
+    const sentAt = side.pending.shift() ?? 0;
+    outstanding--;
+    if (isErrorReply(frame)) {
+      // The ping (or pong) was refused, so its ball is out of play: serve a new one a little later.
+      countInto(errors, readErrorCode(frame));
+      if (running) setTimeout(() => running && send(side, 'p', nowMicros()), ERROR_BACKOFF_MS);
+    } else if (measuring) {
+      counts.acks++;
+      if (sentAt >= markAt) ack.recordValue(Math.max(0, nowMicros() - sentAt));
+    }
+  }
+
+  function onPush(side: Side, frame: Buffer): void {
+    const kind = facts.tagAt === -1 ? 0 : tagKind(frame, facts.tagAt);
+    if (kind === TAG_PING) {
+      if (running) send(side, 'q', tagValue(frame, facts.tagAt));
+    } else if (kind === TAG_PONG) {
+      const pingedAt = tagValue(frame, facts.tagAt);
+      if (measuring && pingedAt >= markAt) {
+        counts.roundTrips++;
+        roundTrip.recordValue(Math.max(0, nowMicros() - pingedAt));
+      }
+      if (running) send(side, 'p', nowMicros());
+    } else if (measuring) counts.otherPushes++;
+  }
+
+  return {
+    async setup() {
+      sockets = await openPlanned(setup, (conn) => {
+        const side: Side = { socket: null, peerId: conn.peerId, pending: [] };
+        sides.push(side);
+        return {
+          onMessage(frame) {
+            scanFrame(frame, facts);
+            if (facts.requestId === -1) onPush(side, frame);
+            else onReply(side, frame);
+          },
+          onClose(code, reason) {
+            if (!closing) countInto(closed, `${code} ${reason}`.trim());
+            // Nothing more will be answered on this connection: do not wait for it.
+            outstanding -= side.pending.length;
+            side.pending = [];
+          },
+        };
+      });
+      sockets.forEach((socket, index) => {
+        const side = sides[index];
+        if (side !== undefined) side.socket = socket;
+      });
+      return { connections: sockets.length };
+    },
+
+    start(round) {
+      running = true;
+      for (const side of sides) for (let i = 0; i < round.balls; i++) send(side, 'p', nowMicros());
+    },
+
+    mark() {
+      counts = { sends: 0, acks: 0, roundTrips: 0, otherPushes: 0 };
+      errors = {};
+      roundTrip = newHistogram();
+      ack = newHistogram();
+      markAt = nowMicros();
+      measuring = true;
+    },
+
+    async stop() {
+      stopAt = nowMicros();
+      measuring = false;
+      running = false;
+      await drain(() => outstanding === 0, DRAIN_MS);
+      const closedByServer = closed;
+      closed = {};
+      return {
+        windowSeconds: (stopAt - markAt) / 1e6,
+        ...counts,
+        closedByServer,
+        errors,
+        roundTrip: encodeHistogram(roundTrip),
+        ack: encodeHistogram(ack),
+      };
+    },
+
+    async close() {
+      closing = true;
+      await closeAll(sockets);
+    },
+  };
+}

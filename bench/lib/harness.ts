@@ -1,0 +1,116 @@
+/**
+ * The system under test for one scenario: a fresh database and the server started on it
+ * (or, with --url, servers already running), plus a database session for seeding. All of it
+ * is torn down by `dispose`, which is also registered for SIGINT.
+ */
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { createFreshDatabase, type FreshDatabase } from './database.js';
+import { track } from './lifecycle.js';
+import { launchServers, type ServerCluster } from './server.js';
+import type { WsTarget } from './wsclient.js';
+
+/** Servers the bench did not start: their URLs, their database and their token secret. */
+export interface ExternalServers {
+  urls: string[];
+  databaseUrl: string;
+  secret: string;
+}
+
+export interface HarnessOptions {
+  adminUrl: string;
+  entry: string;
+  nodes: number;
+  serverEnv: Record<string, string>;
+  /** Write the server's V8 CPU profile here (on its exit). */
+  profileDir: string | null;
+  verbose: boolean;
+  external: ExternalServers | null;
+}
+
+export interface BenchEnv {
+  readonly targets: readonly WsTarget[];
+  /** Empty with --url: a server the bench did not start is not metered. */
+  readonly serverPids: readonly number[];
+  /** One session on the server's database, for seeding and planning. */
+  readonly sql: postgres.Sql;
+  readonly secret: string;
+  /** PostgreSQL backends currently serving the database (the server's pool). */
+  databasePids(): Promise<number[]>;
+  dispose(): Promise<void>;
+}
+
+/** The generator only ever talks to this machine. */
+export function loopbackTarget(url: string): WsTarget {
+  const parsed = new URL(url);
+  const host = parsed.hostname === 'localhost' ? '127.0.0.1' : parsed.hostname;
+  if (!/^127\.\d+\.\d+\.\d+$/.test(host)) throw new Error(`${url}: only loopback (127.0.0.0/8) targets are allowed`);
+  const port = Number(parsed.port || (parsed.protocol === 'wss:' ? 443 : 80));
+  if (parsed.protocol !== 'ws:') throw new Error(`${url}: only ws:// is supported`);
+  return { host, port };
+}
+
+/**
+ * Server settings the bench starts with (--server-env overrides them). The per-connection
+ * request rate limit is lifted: closed-loop clients measure capacity, and at small sizes each
+ * connection sends far more than the default 200/s allows.
+ */
+export const BENCH_SERVER_ENV: Readonly<Record<string, string>> = {
+  LOG_LEVEL: 'warn',
+  WS_RATE_PER_SECOND: '1000000',
+  WS_RATE_BURST: '1000000',
+};
+
+function session(url: string): postgres.Sql {
+  return postgres(url, { max: 1, onnotice: () => undefined, idle_timeout: 0 });
+}
+
+async function pidsOf(sql: postgres.Sql): Promise<number[]> {
+  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+  return rows.map((row) => row.pid);
+}
+
+export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
+  if (options.external !== null) {
+    const { urls, databaseUrl, secret } = options.external;
+    const sql = session(databaseUrl);
+    const dispose = track(() => sql.end({ timeout: 5 }));
+    return { targets: urls.map(loopbackTarget), serverPids: [], sql, secret, databasePids: () => pidsOf(sql), dispose };
+  }
+  if (options.nodes > 1 && options.serverEnv['REDIS_URL'] === undefined && process.env['REDIS_URL'] === undefined) {
+    throw new Error('--nodes > 1 needs REDIS_URL (e.g. --server-env REDIS_URL=redis://127.0.0.1:6379)');
+  }
+  let database: FreshDatabase | null = null;
+  let cluster: ServerCluster | null = null;
+  let sql: postgres.Sql | null = null;
+  const dispose = track(async () => {
+    await sql?.end({ timeout: 5 });
+    await cluster?.stop();
+    await database?.drop();
+  });
+  try {
+    database = await createFreshDatabase(options.adminUrl);
+    const secret = randomBytes(24).toString('hex');
+    cluster = await launchServers({
+      count: options.nodes,
+      entry: options.entry,
+      env: {
+        ...BENCH_SERVER_ENV,
+        // Nodes of one run share a Redis key prefix; another run (or the tests) on the same Redis never sees it.
+        ...(options.nodes > 1 ? { REDIS_PREFIX: `${database.name}:` } : {}),
+        ...options.serverEnv,
+        DATABASE_URL: database.url,
+        JWT_SECRET: secret,
+      },
+      nodeArgs: options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`],
+      verbose: options.verbose,
+    });
+    sql = session(database.url);
+    const serverPids = cluster.nodes.map((node) => node.pid);
+    const open = sql;
+    return { targets: cluster.nodes.map((node) => node.target), serverPids, sql: open, secret, databasePids: () => pidsOf(open), dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Command line of `npm run bench -- [scenario ...] [options]`: parsed once with
+ * node:util parseArgs into typed values. Scenario sizes come from a preset (quick by
+ * default, --full, --smoke) and any size option overrides it in the scenarios that use it.
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ScenarioName } from './ipc.js';
+import type { ExternalServers, HarnessOptions } from './harness.js';
+import { DEFAULT_ADMIN_URL } from './database.js';
+
+/** This file runs as dist/bench/lib/options.js: the repository is three levels up. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
+
+export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history'];
+
+export type Preset = 'quick' | 'full' | 'smoke';
+
+/** Size and timing options; each scenario reads the ones it has. */
+export const NUMERIC_OPTIONS = [
+  'duration', 'warmup', 'conns', 'open-window', 'settle', 'groups', 'members', 'senders', 'rate',
+  'pairs', 'balls', 'users', 'messages', 'group-size', 'partners', 'concurrency', 'limit',
+] as const;
+export type NumericOption = (typeof NUMERIC_OPTIONS)[number];
+
+export interface Cli {
+  help: boolean;
+  scenarios: ScenarioName[];
+  preset: Preset;
+  out: string;
+  /** Generator processes. */
+  procs: number;
+  harness: HarnessOptions;
+  numbers: Partial<Record<NumericOption, number>>;
+  mode: 'closed' | 'open' | 'both' | null;
+  kinds: string[] | null;
+  /** The command as typed, for the results line. */
+  command: string;
+}
+
+const numericSpec = Object.fromEntries(NUMERIC_OPTIONS.map((name) => [name, { type: 'string' as const }])) as Record<
+  NumericOption,
+  { type: 'string' }
+>;
+
+const spec = {
+  ...numericSpec,
+  help: { type: 'boolean', short: 'h' },
+  full: { type: 'boolean' },
+  smoke: { type: 'boolean' },
+  out: { type: 'string' },
+  procs: { type: 'string' },
+  nodes: { type: 'string' },
+  url: { type: 'string', multiple: true },
+  'database-url': { type: 'string' },
+  'jwt-secret': { type: 'string' },
+  'admin-url': { type: 'string' },
+  entry: { type: 'string' },
+  'server-env': { type: 'string', multiple: true },
+  'server-prof': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  mode: { type: 'string' },
+  kinds: { type: 'string' },
+} as const;
+
+export const USAGE = `usage: npm run bench -- [connect|fanout|private|history ...] [options]
+
+  (no scenario)        run all four with the quick sizes (under 3 minutes)
+  --full               longer runs (30 s rounds) and 15,000 connections for connect
+  --smoke              tiny sizes, ~1 s rounds (what npm test runs)
+  --out FILE           results file (default bench/results.jsonl)
+  --procs N            generator processes (default: number of cores)
+  --duration S         measured seconds per round     --warmup S   unmeasured seconds before it
+  connect:  --conns N  --open-window N (handshakes in flight per generator)  --settle S
+  fanout:   --groups G --members M (or --conns G*M) --senders S --mode closed|open|both --rate R
+  private:  --pairs P  --balls B (pings in play per connection)
+  history:  --users U --groups G --group-size K --partners D --messages N --concurrency C
+            --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup
+  server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
+            --server-prof (V8 CPU profile of the server, summarized after the run)  --verbose
+            --admin-url URL (default ${DEFAULT_ADMIN_URL})
+  external: --url ws://127.0.0.1:PORT ... --database-url URL --jwt-secret SECRET
+`;
+
+function positiveNumber(name: string, text: string, allowZero: boolean): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${text}"`);
+  return value;
+}
+
+function keyValues(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`--server-env expects KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+function isScenario(name: string): name is ScenarioName {
+  return (SCENARIOS as readonly string[]).includes(name);
+}
+
+/** The command goes into a committed results file: never a secret or a password. */
+function redact(argv: readonly string[]): string[] {
+  return argv.map((arg, index) => {
+    const previous = argv[index - 1];
+    if (previous === '--jwt-secret' || previous === '--database-url') return '***';
+    if (arg.startsWith('--jwt-secret=') || arg.startsWith('--database-url=')) return `${arg.slice(0, arg.indexOf('='))}=***`;
+    return arg;
+  });
+}
+
+export function parseCli(argv: readonly string[]): Cli {
+  const { values, positionals } = parseArgs({ args: [...argv], options: spec, allowPositionals: true, strict: true });
+  const scenarios = positionals.filter((name) => name !== 'all');
+  const unknown = scenarios.filter((name) => !isScenario(name));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')} (have ${SCENARIOS.join(', ')})`);
+  if (values.full === true && values.smoke === true) throw new Error('--full and --smoke exclude each other');
+
+  const numbers: Partial<Record<NumericOption, number>> = {};
+  for (const name of NUMERIC_OPTIONS) {
+    const text = values[name];
+    if (text !== undefined) numbers[name] = positiveNumber(name, text, name === 'warmup' || name === 'settle');
+  }
+  const mode = values.mode ?? null;
+  if (mode !== null && mode !== 'closed' && mode !== 'open' && mode !== 'both') throw new Error('--mode is closed, open or both');
+
+  const urls = values.url ?? [];
+  let external: ExternalServers | null = null;
+  if (urls.length > 0) {
+    const databaseUrl = values['database-url'];
+    const secret = values['jwt-secret'] ?? process.env['JWT_SECRET'];
+    if (databaseUrl === undefined || secret === undefined) throw new Error('--url needs --database-url and --jwt-secret (the server\'s own)');
+    external = { urls, databaseUrl, secret };
+  }
+  const profileDir = values['server-prof'] === true ? join(REPO_ROOT, 'bench', '.tmp', `prof-${Date.now()}`) : null;
+
+  return {
+    help: values.help === true,
+    scenarios: scenarios.length === 0 ? [...SCENARIOS] : scenarios.filter(isScenario),
+    preset: values.full === true ? 'full' : values.smoke === true ? 'smoke' : 'quick',
+    out: values.out ?? join(REPO_ROOT, 'bench', 'results.jsonl'),
+    procs: values.procs === undefined ? Math.max(1, os.cpus().length) : Math.round(positiveNumber('procs', values.procs, false)),
+    harness: {
+      adminUrl: values['admin-url'] ?? process.env['BENCH_ADMIN_URL'] ?? DEFAULT_ADMIN_URL,
+      entry: values.entry === undefined ? DEFAULT_ENTRY : resolve(values.entry),
+      nodes: values.nodes === undefined ? 1 : Math.round(positiveNumber('nodes', values.nodes, false)),
+      serverEnv: keyValues(values['server-env'] ?? []),
+      profileDir,
+      verbose: values.verbose === true,
+      external,
+    },
+    numbers,
+    mode,
+    kinds: values.kinds === undefined ? null : values.kinds.split(',').map((kind) => kind.trim()).filter((kind) => kind.length > 0),
+    command: ['npm run bench', ...(argv.length > 0 ? ['--', ...redact(argv)] : [])].join(' '),
+  };
+}
+
+/** The override if given, else the preset's value. */
+export function pick(cli: Cli, name: NumericOption, fallback: number): number {
+  return cli.numbers[name] ?? fallback;
+}
+
+/** Same, rounded to a whole count. */
+export function pickCount(cli: Cli, name: NumericOption, fallback: number): number {
+  return Math.max(1, Math.round(cli.numbers[name] ?? fallback));
+}

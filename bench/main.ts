@@ -1,0 +1,142 @@
+/**
+ * The bench runner: for each scenario asked for, a fresh database and server, the scenario
+ * under a hard deadline, its figures printed and appended as one JSON line, and everything
+ * torn down whatever happened. bench/run.ts is the command-line entry; the smoke test runs it.
+ */
+import { disposeAll, TimeoutError, withDeadline } from './lib/lifecycle.js';
+import { BENCH_SERVER_ENV, prepareEnv } from './lib/harness.js';
+import { dropStaleDatabases } from './lib/database.js';
+import { gitFacts, machineFacts } from './lib/machine.js';
+import { DEFAULT_ENTRY, parseCli, USAGE, type Cli } from './lib/options.js';
+import { appendResult, printBlock, round2, type ResultLine } from './lib/report.js';
+import { startMachineMeter } from './lib/procstat.js';
+import { sleep } from './lib/clock.js';
+import { profilesIn, topSelfTime } from './lib/cpuprofile.js';
+import type { ScenarioName } from './lib/ipc.js';
+import { connectScenario } from './scenarios/connect.js';
+import { fanoutScenario } from './scenarios/fanout.js';
+import { privateScenario } from './scenarios/private.js';
+import { historyScenario } from './scenarios/history.js';
+import type { Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/types.js';
+
+/** A scenario with its parameters fixed: no generic parameter left, so all four fit one registry. */
+interface Prepared {
+  params: object;
+  description: string;
+  budgetMs: number;
+  run(context: ScenarioContext): Promise<ScenarioOutcome>;
+}
+
+function prepare<P extends object>(scenario: Scenario<P>, cli: Cli): Prepared {
+  const params = scenario.configure(cli);
+  return { params, description: scenario.describe(params), budgetMs: scenario.budgetMs(params), run: (context) => scenario.run(context, params) };
+}
+
+const registry: Record<ScenarioName, (cli: Cli) => Prepared> = {
+  connect: (cli) => prepare(connectScenario, cli),
+  fanout: (cli) => prepare(fanoutScenario, cli),
+  private: (cli) => prepare(privateScenario, cli),
+  history: (cli) => prepare(historyScenario, cli),
+};
+
+const BUSY_WARNING_CORES = 0.25;
+
+const QUIET_WAIT_MS = 15_000;
+
+/**
+ * Cores busy on other work, measured over one second; while that is high (another job, the
+ * checkpoint after the previous scenario's database was dropped), waits up to 15 s for quiet.
+ */
+async function backgroundLoad(): Promise<number> {
+  const deadline = Date.now() + QUIET_WAIT_MS;
+  for (;;) {
+    const meter = startMachineMeter();
+    await sleep(1000);
+    const busy = meter().busyCores;
+    if (busy < BUSY_WARNING_CORES || Date.now() >= deadline) return busy;
+  }
+}
+
+function printProfiles(dir: string | null, seen: Set<string>): void {
+  if (dir === null) return;
+  for (const file of profilesIn(dir).filter((file) => !seen.has(file))) {
+    seen.add(file);
+    printBlock(`server CPU profile ${file} (self time)`, topSelfTime(file, 25));
+  }
+}
+
+async function runOne(cli: Cli, name: ScenarioName, base: Omit<ResultLine, 'scenario' | 'params' | 'figures' | 'date' | 'backgroundCores'>): Promise<void> {
+  const scenario = registry[name](cli);
+  const budget = scenario.budgetMs;
+  console.log(`\n### ${name}: ${scenario.description}`);
+  // This machine may be shared: measure what else keeps it busy before loading it.
+  const background = await backgroundLoad();
+  if (background >= BUSY_WARNING_CORES) {
+    console.warn(`   warning: ${round2(background)} cores already busy before the run (other processes): figures will be low and noisy`);
+  }
+  const started = performance.now();
+  const env = await prepareEnv(cli.harness);
+  let outcome;
+  try {
+    outcome = await withDeadline(scenario.run({ env, procs: cli.procs, deadline: Date.now() + budget }), budget + 5_000, name);
+  } finally {
+    await env.dispose();
+  }
+  printBlock(`${name} (${Math.round((performance.now() - started) / 1000)} s)`, outcome.lines);
+  appendResult(cli.out, {
+    date: new Date().toISOString(),
+    scenario: name,
+    ...base,
+    backgroundCores: round2(background),
+    params: {
+      preset: cli.preset,
+      procs: cli.procs,
+      nodes: cli.harness.nodes,
+      external: cli.harness.external !== null,
+      serverEnv: cli.harness.external === null ? { ...BENCH_SERVER_ENV, ...cli.harness.serverEnv } : null,
+      ...scenario.params,
+    },
+    figures: outcome.figures,
+  });
+}
+
+/** Runs the bench as the command line says; resolves with the process exit code. */
+export async function runBench(argv: readonly string[]): Promise<number> {
+  let cli: Cli;
+  try {
+    cli = parseCli(argv);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (cli.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const machine = machineFacts();
+  const git = gitFacts(cli.harness.entry);
+  const entry = cli.harness.entry === DEFAULT_ENTRY ? null : cli.harness.entry;
+  console.log(
+    `Relay bench (${cli.preset}): ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}; ` +
+      `server ${entry ?? 'dist/src/main.js'} at commit ${git.commit ?? '(unknown)'}${git.dirty === true ? ' + changes' : ''}; ${cli.procs} generator process(es); results → ${cli.out}`,
+  );
+  if (cli.harness.external === null) {
+    const dropped = await dropStaleDatabases(cli.harness.adminUrl).catch(() => []);
+    if (dropped.length > 0) console.log(`dropped ${dropped.length} bench database(s) left by killed runs`);
+  }
+  const seenProfiles = new Set<string>();
+  const failed: string[] = [];
+  for (const name of cli.scenarios) {
+    try {
+      await runOne(cli, name, { git, entry, machine, command: cli.command });
+    } catch (error) {
+      failed.push(name);
+      console.error(`\n${name} FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      // A timed-out scenario may still hold generators: kill whatever is registered.
+      if (error instanceof TimeoutError) await disposeAll();
+    }
+    printProfiles(cli.harness.profileDir, seenProfiles);
+  }
+  if (failed.length > 0) console.error(`\nfailed: ${failed.join(', ')}`);
+  return failed.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,142 @@
+/**
+ * `connect`: N authenticated WebSocket connections opened as fast as possible. Figures: the
+ * handshake rate over the whole burst, the handshake latency, and how much the server's RSS
+ * grew per connection once they all sit idle.
+ */
+import type { ConnectInfo, ConnectOpened, ConnectResult, ConnectSetup } from '../agents/connect.js';
+import type { PlannedConn } from '../agents/common.js';
+import { forkAgents } from '../lib/agents.js';
+import { sleep } from '../lib/clock.js';
+import { mergeHistograms, summarize } from '../lib/histogram.js';
+import { pick, pickCount, type Cli } from '../lib/options.js';
+import { nodeOf, splitByAgent } from '../lib/plan.js';
+import { openFileLimit, rssBytes, startCpuMeter, startMachineMeter } from '../lib/procstat.js';
+import { formatCount, formatCounts, formatLatency, round1, round2 } from '../lib/report.js';
+import { mergeCounts, sum } from '../lib/round.js';
+import { seedUsers } from '../lib/seed.js';
+import { describeFailures } from '../lib/connector.js';
+import { counterDelta, tcpCounters } from '../lib/netstat.js';
+import { serverMemory } from '../lib/servermetrics.js';
+import type { Scenario } from './types.js';
+
+export interface ConnectParams {
+  conns: number;
+  /** Handshakes in flight at once, per generator process. */
+  openWindow: number;
+  /** Idle seconds before the server's RSS is read. */
+  settleSeconds: number;
+}
+
+const PRESETS = {
+  quick: { conns: 10_000, openWindow: 256, settleSeconds: 3 },
+  full: { conns: 15_000, openWindow: 256, settleSeconds: 5 },
+  smoke: { conns: 20, openWindow: 8, settleSeconds: 0.5 },
+} satisfies Record<Cli['preset'], ConnectParams>;
+
+function describeClosed(closed: Record<string, number>): string {
+  const text = formatCounts(closed);
+  return text === null ? '' : `; closed by the server: ${text}`;
+}
+
+function perConnection(before: number | undefined, after: number | undefined, connections: number): number | null {
+  return before === undefined || after === undefined || connections === 0 ? null : round2((after - before) / connections / 1024);
+}
+
+function serverRss(pids: readonly number[]): number {
+  return pids.reduce((total, pid) => total + (rssBytes(pid) ?? 0), 0);
+}
+
+export const connectScenario: Scenario<ConnectParams> = {
+  name: 'connect',
+
+  configure(cli) {
+    const preset = PRESETS[cli.preset];
+    return {
+      conns: pickCount(cli, 'conns', preset.conns),
+      openWindow: pickCount(cli, 'open-window', preset.openWindow),
+      settleSeconds: pick(cli, 'settle', preset.settleSeconds),
+    };
+  },
+
+  describe: (p) => `${formatCount(p.conns)} connections, ${p.openWindow} handshakes in flight per generator`,
+
+  budgetMs: (p) => 90_000 + p.conns * 2 + p.settleSeconds * 1000,
+
+  async run({ env, procs, deadline }, params) {
+    // Each connection is a file descriptor in the server and in one generator process.
+    const limit = openFileLimit();
+    if (params.conns + 1000 > limit) throw new Error(`open-file limit ${limit} is too low for ${params.conns} connections (raise ulimit -n)`);
+
+    const users = await seedUsers(env.sql, params.conns);
+    const conns: PlannedConn[] = Array.from({ length: params.conns }, (_, index) => ({
+      userId: users.first + index,
+      node: nodeOf(index, procs, env.targets.length),
+    }));
+    const pool = forkAgents<ConnectSetup, ConnectInfo, Record<string, never>, ConnectResult, ConnectOpened>('connect', procs, deadline);
+    try {
+      await pool.setup(
+        splitByAgent(conns, procs).map((part) => ({ targets: [...env.targets], secret: env.secret, conns: part, openConcurrency: params.openWindow })),
+        60_000,
+      );
+      await sleep(500);
+      const rssBefore = serverRss(env.serverPids);
+      const memoryBefore = await serverMemory(env.targets);
+      const tcpBefore = tcpCounters();
+      const machineMeter = startMachineMeter();
+      const serverMeter = startCpuMeter(env.serverPids);
+      const databaseMeter = startCpuMeter(await env.databasePids());
+      pool.start(Array.from({ length: procs }, () => ({})));
+      const opened = await pool.events(30_000 + params.conns * 2);
+      const server = serverMeter();
+      const machine = machineMeter();
+      const database = databaseMeter(await env.databasePids());
+      const tcp = counterDelta(tcpBefore, tcpCounters());
+      await sleep(params.settleSeconds * 1000);
+      const rssAfter = serverRss(env.serverPids);
+      const memoryAfter = await serverMemory(env.targets);
+      const results = await pool.stop(30_000);
+
+      const total = sum(opened, (event) => event.opened);
+      const burstSeconds = (Math.max(...opened.map((event) => event.finishedAt)) - Math.min(...opened.map((event) => event.startedAt))) / 1e6;
+      const handshake = summarize(mergeHistograms(results.map((result) => result.data.handshake)));
+      const failures = mergeCounts(opened.map((event) => event.failures));
+      const metered = env.serverPids.length > 0;
+      const figures = {
+        opened: total,
+        failed: params.conns - total,
+        failures,
+        burstSeconds: round2(burstSeconds),
+        handshakesPerSecond: Math.round(total / burstSeconds),
+        handshake,
+        serverRssBeforeMiB: metered ? round1(rssBefore / 2 ** 20) : null,
+        serverRssAfterMiB: metered ? round1(rssAfter / 2 ** 20) : null,
+        rssPerConnectionKiB: metered && total > 0 ? round2((rssAfter - rssBefore) / total / 1024) : null,
+        // Where the growth sits (from the server's /metrics; JS heap figures move with GC).
+        heapPerConnectionKiB: perConnection(memoryBefore?.heapUsedBytes, memoryAfter?.heapUsedBytes, total),
+        externalPerConnectionKiB: perConnection(memoryBefore?.externalBytes, memoryAfter?.externalBytes, total),
+        kernel: tcp,
+        closedWhileIdle: mergeCounts(results.map((result) => result.data.closedWhileIdle)),
+        stillOpen: sum(results, (result) => result.data.stillOpen),
+        load: {
+          serverCores: metered ? round2(server.cores) : null,
+          databaseCores: round2(database.cores),
+          generatorCores: opened.map((event) => round2(event.cpuSeconds / Math.max(1e-9, burstSeconds))),
+          machineBusyCores: round2(machine.busyCores),
+          machineStealCores: round2(machine.stealCores),
+        },
+      };
+      const lines = [
+        `handshakes/s     ${formatCount(figures.handshakesPerSecond)}  (${formatCount(total)} in ${figures.burstSeconds} s${total < params.conns ? `; FAILED: ${describeFailures(failures)}` : ''})`,
+        `handshake        ${formatLatency(handshake)}`,
+        `server RSS       ${figures.serverRssBeforeMiB ?? 'n/a'} → ${figures.serverRssAfterMiB ?? 'n/a'} MiB: ${figures.rssPerConnectionKiB ?? 'n/a'} KiB per idle connection` +
+          (figures.heapPerConnectionKiB === null ? '' : ` (JS heap ${figures.heapPerConnectionKiB} KiB, external ${figures.externalPerConnectionKiB ?? 'n/a'} KiB)`),
+        `kernel           ${tcp.ListenOverflows} accept-queue overflows, ${tcp.TCPSynRetrans} SYN retransmits (each costs a client ~1 s)`,
+        `idle             ${formatCount(figures.stillOpen)} still open after ${params.settleSeconds} s${describeClosed(figures.closedWhileIdle)}`,
+        `during the burst server ${figures.load.serverCores ?? 'n/a'} cores, database ${figures.load.databaseCores} cores, generators ${figures.load.generatorCores.join(' + ')} cores; machine ${figures.load.machineBusyCores} cores busy`,
+      ];
+      return { figures, lines };
+    } finally {
+      await pool.close();
+    }
+  },
+};

@@ -1,0 +1,161 @@
+/**
+ * Keeps the benchmark suite from rotting without running a benchmark: the lean WebSocket
+ * client against a reference server (`ws`), the frame scanner, and every scenario end to end
+ * at tiny sizes through the real entry point (`--smoke`), writing to a temporary file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { FrameParser } from '../bench/lib/frames.js';
+import { HandshakeError, openLean } from '../bench/lib/wsclient.js';
+import { newFacts, scanFrame, tagKind, tagValue } from '../bench/lib/scan.js';
+import { canReach, DEFAULT_ADMIN_URL } from '../bench/lib/database.js';
+
+const RUN_JS = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+
+test('the frame parser reassembles frames split at every byte, with 7/16/64-bit lengths', () => {
+  const seen: number[] = [];
+  const parser = new FrameParser({
+    onMessage: (payload) => seen.push(payload.length),
+    onPing: () => undefined,
+    onClose: () => undefined,
+    onProtocolError: (reason) => assert.fail(reason),
+  });
+  const bytes = Buffer.concat([
+    Buffer.from([0x81, 3]), Buffer.from('abc'),
+    Buffer.from([0x81, 126, 1, 0]), Buffer.alloc(256, 0x61),
+    Buffer.from([0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]), Buffer.alloc(65536, 0x62),
+  ]);
+  for (let i = 0; i < bytes.length; i++) parser.push(bytes.subarray(i, i + 1));
+  assert.deepEqual(seen, [3, 256, 65536]);
+});
+
+test('the scanner reads requestId and the content tag without parsing', () => {
+  const facts = newFacts();
+  const push = Buffer.from(JSON.stringify({ type: 'messageInGroup', success: true, params: { data: { id: 7, content: '@t123456' }, message: '@t123456', senderName: 'u1' } }));
+  scanFrame(push, facts);
+  assert.equal(facts.requestId, -1);
+  assert.equal(String.fromCharCode(tagKind(push, facts.tagAt)), 't');
+  assert.equal(tagValue(push, facts.tagAt), 123456);
+  const reply = Buffer.from(JSON.stringify({ type: 'messageInGroup', success: true, params: { data: { content: '@t9' }, message: null, senderName: null }, requestId: 42 }));
+  scanFrame(reply, facts);
+  assert.equal(facts.requestId, 42);
+});
+
+test('the lean client talks to a reference server: auth, fragments, ping, close', async () => {
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    perMessageDeflate: false,
+    verifyClient: (info, done) => done(info.req.headers.authorization === 'Bearer good', 401),
+  });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const address = server.address();
+  const target = { host: '127.0.0.1', port: typeof address === 'object' && address !== null ? address.port : 0 };
+  let pongs = 0;
+  server.on('connection', (ws) => {
+    ws.on('pong', () => pongs++);
+    ws.on('message', (data) => {
+      const text = String(data);
+      if (text === 'bye') return ws.close(4001, 'expired');
+      ws.send(`echo:${text}`);
+      ws.send('frag1-', { fin: false });
+      ws.ping();
+      ws.send('frag2', { fin: true });
+    });
+  });
+  try {
+    await assert.rejects(openLean(target, 'bad', { onMessage: () => undefined, onClose: () => undefined }), (error: unknown) => error instanceof HandshakeError && error.status === 401);
+    const got: string[] = [];
+    let closed: [number, string] | null = null;
+    const socket = await openLean(target, 'good', { onMessage: (payload) => got.push(payload.toString()), onClose: (code, reason) => (closed = [code, reason]) });
+    socket.send('x'.repeat(70_000));
+    await waitFor(() => got.length === 2);
+    assert.deepEqual(got.map((text) => text.length), [70_005, 11]);
+    assert.equal(got[1], 'frag1-frag2');
+    assert.equal(pongs, 1);
+    socket.send('bye');
+    await waitFor(() => closed !== null);
+    assert.deepEqual(closed, [4001, 'expired']);
+  } finally {
+    server.close();
+  }
+});
+
+interface Line {
+  scenario: string;
+  git: { commit: string | null };
+  machine: { cores: number };
+  params: Record<string, unknown>;
+  figures: Record<string, unknown>;
+}
+
+test('every scenario runs end to end at smoke size and appends a result line', { timeout: 120_000 }, async (t) => {
+  if (!(await canReach(process.env['BENCH_ADMIN_URL'] ?? DEFAULT_ADMIN_URL))) {
+    t.skip('no PostgreSQL at 127.0.0.1:5432');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
+  const out = join(dir, 'results.jsonl');
+  try {
+    const { code, output } = await run([RUN_JS, '--smoke', '--out', out]);
+    assert.equal(code, 0, output);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as Line);
+    assert.deepEqual(lines.map((line) => line.scenario), ['connect', 'fanout', 'private', 'history'], output);
+    for (const line of lines) {
+      assert.ok(line.machine.cores >= 1);
+      assert.equal(line.params['preset'], 'smoke');
+    }
+    const [connect, fanout, priv, history] = lines.map((line) => line.figures);
+    assert.equal(connect?.['opened'], 20);
+    assert.ok(num(connect?.['handshakesPerSecond']) > 0);
+    for (const mode of ['closed', 'open']) {
+      const round = fanout?.[mode] as Record<string, unknown>;
+      assert.ok(num(round['sendsPerSecond']) > 0, `${mode}: sends`);
+      assert.ok(num(round['deliveriesPerSecond']) > 0, `${mode}: deliveries`);
+      // 2 groups of 5: every send reaches the 4 other members.
+      assert.ok(Math.abs(num(round['deliveriesPerSend']) - 4) < 0.5, `${mode}: deliveries per send ${String(round['deliveriesPerSend'])}`);
+      assert.deepEqual(round['errors'], {});
+    }
+    assert.ok(num(priv?.['sendsPerSecond']) > 0);
+    assert.ok(num((priv?.['roundTrip'] as Record<string, unknown>)['count']) > 0);
+    for (const kind of ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup']) {
+      const round = history?.[kind] as Record<string, unknown>;
+      assert.ok(num(round['requestsPerSecond']) > 0, kind);
+      assert.ok(num(round['rowsPerReply']) > 0, `${kind} returned no rows`);
+      assert.deepEqual(round['errors'], {});
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function num(value: unknown): number {
+  assert.equal(typeof value, 'number');
+  return value as number;
+}
+
+async function waitFor(condition: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  const env = { ...process.env };
+  delete env['NODE_TEST_CONTEXT'];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
