@@ -66,7 +66,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     ? await createRedisPubSub({
         app, sessions, url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log, metrics,
         onRecovered: () => {
-          resyncSockets(users, sessions.all()).then(
+          resyncSockets(users, sessions, sessions.all()).then(
             (result) => log.info(result, 'sockets re-checked after the relay outage'),
             (err: unknown) => log.warn({ err }, 'socket re-check after the relay outage failed'),
           );

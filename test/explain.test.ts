@@ -194,7 +194,7 @@ test('dialog history (getlatestMessageDialog) reads messages through indexes onl
 
 test('group history (getlatestMessageGroup) reads messages through indexes only', async () => {
   const messages = createMessages(sql);
-  const { groupId } = await pickUser();
+  const { me, groupId } = await pickUser();
   const [last] = await sql<{ id: number }[]>`select max(id)::int as id from messages where group_id = ${groupId}`;
   const pages = [
     ['page 1', { limit: 20, offset: 0 }],
@@ -203,8 +203,8 @@ test('group history (getlatestMessageGroup) reads messages through indexes only'
     ['afterId', { limit: 20, offset: 0, afterId: 1 }],
   ] as const;
   for (const [label, page] of pages) {
-    assertNoSeqScanOnMessages(`groupHistory(${groupId}, ${label}) [bound parameters]`, await explainBound(messages.groupHistory(groupId, page)));
-    const build = () => messages.groupHistory(groupId, page);
+    assertNoSeqScanOnMessages(`groupHistory(${groupId}, ${label}) [bound parameters]`, await explainBound(messages.groupHistory(me, groupId, page)));
+    const build = () => messages.groupHistory(me, groupId, page);
     assertNoSeqScanOnMessages(`groupHistory(${groupId}, ${label}) [generic plan]`, await explainGeneric(build() as unknown as Pending, await parametersOf(build)));
   }
 });

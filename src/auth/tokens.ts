@@ -29,13 +29,9 @@ export interface TokenService {
 }
 
 export function createTokenService(secret: string, ttlSeconds: number): TokenService {
-  // Imported once: given raw bytes, jose imports the key again on every sign and verify.
-  const keyReady = crypto.subtle.importKey(
-    'raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'],
-  );
+  const key = new TextEncoder().encode(secret);
   return {
-    async issue(claims) {
-      const key = await keyReady;
+    issue(claims) {
       return new SignJWT({ id: claims.id, email: claims.email, firstName: claims.firstName, tv: claims.tv })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(String(claims.id))
@@ -45,7 +41,7 @@ export function createTokenService(secret: string, ttlSeconds: number): TokenSer
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, await keyReady, { algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
         const { id, email, firstName, tv, exp, sub } = payload;
         if (
           typeof id !== 'number' || !Number.isSafeInteger(id) || sub !== String(id) ||

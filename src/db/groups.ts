@@ -65,11 +65,6 @@ export function createGroups(sql: Sql) {
         select u.first_name as name from gone join users u on u.id = gone.user_id`;
       return row?.name;
     },
-
-    async isMember(groupId: number, userId: number): Promise<boolean> {
-      const [row] = await sql`select 1 from group_members where group_id = ${groupId} and user_id = ${userId}`;
-      return row !== undefined;
-    },
   };
 }
 

@@ -29,6 +29,11 @@ export type SendOutcome<M> =
 
 export interface Page { limit: number; offset: number; beforeId?: number; afterId?: number }
 
+export interface GroupHistoryRow {
+  id: number | null; sender_id: number | null; senderName: string | null; group_id: number | null;
+  created_at: Date | null; content: string | null;
+}
+
 export interface ChatRow {
   id: number | null; senderId: number | null; senderName: string | null;
   receiverId: number | null; receiverName: string | null;
@@ -162,21 +167,27 @@ export function createMessages(sql: Sql) {
     sendToGroup: createBatcher(writeGroupBatch),
     sendPrivate: createBatcher(writePrivateBatch),
 
-    /** Newest first; `afterId` pages forward (oldest first) for catching up after a reconnect. */
-    groupHistory(groupId: number, page: Page) {
-      const cols = sql`
-        m.id, m.sender_id, s.first_name as "senderName", m.group_id, m.created_at, m.content
-        from messages m join users s on s.id = m.sender_id`;
-      if (page.afterId !== undefined) {
-        return sql`select ${cols} where m.group_id = ${groupId} and m.id > ${page.afterId}
-          order by m.id asc limit ${page.limit}`;
-      }
-      if (page.beforeId !== undefined) {
-        return sql`select ${cols} where m.group_id = ${groupId} and m.id < ${page.beforeId}
-          order by m.id desc limit ${page.limit}`;
-      }
-      return sql`select ${cols} where m.group_id = ${groupId}
-        order by m.id desc limit ${page.limit} offset ${page.offset}`;
+    /**
+     * Newest first; `afterId` pages forward (oldest first) for catching up after a reconnect.
+     * The caller's membership is read in the same statement: the first row's `member` says
+     * whether `me` may see the group, and the messages are only read if so. A member of a group
+     * without messages gets one row of nulls but `member`.
+     */
+    groupHistory(me: number, groupId: number, page: Page) {
+      const order = page.afterId !== undefined ? sql`order by m.id asc` : sql`order by m.id desc`;
+      const bound = page.afterId !== undefined ? sql`and m.id > ${page.afterId}`
+        : page.beforeId !== undefined ? sql`and m.id < ${page.beforeId}` : sql``;
+      const offset = page.afterId !== undefined || page.beforeId !== undefined ? 0 : page.offset;
+      return sql<(GroupHistoryRow & { member: boolean })[]>`
+        select gm.user_id is not null as member, h.*
+        from (select 1) one
+        left join group_members gm on gm.group_id = ${groupId} and gm.user_id = ${me}
+        left join lateral (
+          select m.id, m.sender_id, s.first_name as "senderName", m.group_id, m.created_at, m.content
+          from messages m join users s on s.id = m.sender_id
+          where gm.user_id is not null and m.group_id = ${groupId} ${bound}
+          ${order} limit ${page.limit} offset ${offset}
+        ) h on true`;
     },
 
     /** Both directions of one dialog, through the (least, greatest, id) index. */

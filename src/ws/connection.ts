@@ -157,7 +157,7 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
           }
           if (aborted) return;
           const session: Session = {
-            userId: me.id, tokenVersion: me.tokenVersion, controlSeq, exp: me.exp, initialGroups: me.state.groupIds,
+            userId: me.id, tokenVersion: me.tokenVersion, controlSeq, lastControl: 0, exp: me.exp, initialGroups: me.state.groupIds,
             queue: null, busy: false, closed: false, tokens: config.WS_RATE_BURST, refilledAt: Date.now(), strikes: 0,
           };
           res.cork(() => res.upgrade(session, key, fromProtocol ? 'auth' : '', extensions, context));
@@ -178,7 +178,7 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
       for (const g of session.initialGroups ?? []) ws.subscribe(groupTopic(g));
       session.initialGroups = null;
       if (s.sessions.controlSeq !== session.controlSeq) {
-        resyncSockets(s.users, [ws]).catch((err: unknown) => log.warn({ err }, 'socket re-check failed'));
+        resyncSockets(s.users, s.sessions, [ws]).catch((err: unknown) => log.warn({ err }, 'socket re-check failed'));
       }
     },
 

@@ -10,6 +10,8 @@ export interface Session {
   tokenVersion: number;
   /** SessionRegistry.controlSeq before the handshake read the database. */
   controlSeq: number;
+  /** SessionRegistry.controlSeq of the last control event applied to this socket. */
+  lastControl: number;
   /** Token expiry (s since epoch); the socket is closed with 4001 then. */
   exp: number;
   /** Group ids known at upgrade; subscribed in `open`, then dropped. */

@@ -46,11 +46,13 @@ export class SessionRegistry {
 
   /** Applies a control event to this node's connections of `userId`. */
   apply(userId: number, event: ControlEvent): void {
-    this.controlSeq++;
+    const seq = ++this.controlSeq;
     const set = this.byUser.get(userId);
     if (!set) return;
     for (const ws of [...set]) {
-      if (ws.getUserData().closed) continue;
+      const session = ws.getUserData();
+      if (session.closed) continue;
+      session.lastControl = seq;
       switch (event.op) {
         case 'join': {
           const topic = groupTopic(event.groupId);
