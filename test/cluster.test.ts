@@ -64,9 +64,15 @@ async function ok(c: Client, type: string, params: unknown): Promise<any> {
   return reply.params.data;
 }
 
-async function newGroup(c: Client, name: string, members: Account[]): Promise<number> {
+/**
+ * Creates a group and adds `members`. Across nodes a membership takes effect once the member's
+ * sockets got the addUserInGroup push (their node then holds the group's Redis subscription):
+ * `joined` are the sockets to wait for before anything is sent to the group.
+ */
+async function newGroup(c: Client, name: string, members: Account[], joined: Client[] = []): Promise<number> {
   const { groupId } = await ok(c, 'newGroup', { groupName: name });
   for (const m of members) await ok(c, 'addUserInGroup', { groupId, userId: m.id });
+  await Promise.all(joined.map((j) => j.push('addUserInGroup', (d) => d.groupId === groupId, 3000)));
   return groupId as number;
 }
 
@@ -149,7 +155,7 @@ test('group messages reach members on every node once; never the sending connect
   const catA = await connect(0, cat);
   const danB = await connect(1, dan);
   const eveC = await connect(2, eve);
-  const groupId = await newGroup(catA, 'three nodes', [dan, eve]);
+  const groupId = await newGroup(catA, 'three nodes', [dan, eve], [danB, eveC]);
 
   const fromC = await ok(eveC, 'messageInGroup', { groupId, content: 'from C' });
   await expectOnce([catA, danB], 'messageInGroup', (d) => d.id === fromC.id);
@@ -215,7 +221,7 @@ test('leaving unsubscribes the leaver\'s connections on every node', async () =>
   const kimA = await connect(0, kim);
   const louB = await connect(1, lou);
   const louC = await connect(2, lou);
-  const groupId = await newGroup(kimA, 'shrinking', [lou]);
+  const groupId = await newGroup(kimA, 'shrinking', [lou], [louB, louC]);
   const before = await ok(kimA, 'messageInGroup', { groupId, content: 'before' });
   await expectOnce([louB, louC], 'messageInGroup', (d) => d.id === before.id);
 

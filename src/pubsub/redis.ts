@@ -252,12 +252,21 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
     });
   }
 
+  /** Subscriptions sent to Redis and not confirmed yet (see SessionRegistry.subscribed). */
+  const confirming = new Map<string, Promise<void>>();
+  sessions.subscribed = (topic) => confirming.get(topic);
+
   function subscribeChannel(topic: string, on: boolean): void {
     // Not ready: the resubscribe after the next 'ready' reads `topics` and catches up.
     if (closing || sub.status !== 'ready') return;
     const channel = prefix + topic;
-    const done = on ? sub.subscribe(channel) : sub.unsubscribe(channel);
-    done.catch((err: unknown) => rlog.debug({ err, topic, on }, 'subscription change failed'));
+    const done = (on ? sub.subscribe(channel) : sub.unsubscribe(channel)).then(
+      () => undefined,
+      (err: unknown) => rlog.debug({ err, topic, on }, 'subscription change failed'),
+    );
+    if (!on) return;
+    const settled = done.finally(() => { if (confirming.get(topic) === settled) confirming.delete(topic); });
+    confirming.set(topic, settled);
   }
 
   const heartbeat = setInterval(() => {

@@ -19,6 +19,7 @@ export async function resyncSockets(users: Users, sessions: SessionRegistry, soc
   let closed = 0;
   let changed = 0;
   let todo = sockets;
+  const confirming: Promise<void>[] = [];
   for (let attempt = 0; attempt < ATTEMPTS && todo.length > 0; attempt++) {
     const readFrom = sessions.controlSeq;
     const live = todo.filter((ws) => !ws.getUserData().closed);
@@ -41,9 +42,16 @@ export async function resyncSockets(users: Users, sessions: SessionRegistry, soc
       for (const t of ws.getTopics()) {
         if (t.startsWith(GROUP_PREFIX) && !want.delete(t)) { ws.unsubscribe(t); changed++; }
       }
-      for (const t of want) { ws.subscribe(t); changed++; }
+      for (const t of want) {
+        ws.subscribe(t);
+        changed++;
+        const ready = sessions.subscribed(t);
+        if (ready) confirming.push(ready);
+      }
     }
   }
+  // Done means done: the node holds every subscription it just took (cluster mode).
+  await Promise.all(confirming);
   return { closed, changed };
 }
 

@@ -11,6 +11,13 @@ export class SessionRegistry {
    */
   controlSeq = 0;
 
+  /**
+   * Set by the cluster relay: resolves once this node's Redis subscription to `topic` is in
+   * place. A join's push waits for it, so a client that has seen it is sure to get what other
+   * nodes publish to the group from then on.
+   */
+  subscribed: (topic: string) => Promise<void> | undefined = () => undefined;
+
   add(ws: Socket): void {
     const { userId } = ws.getUserData();
     let set = this.byUser.get(userId);
@@ -57,10 +64,12 @@ export class SessionRegistry {
         case 'join': {
           const topic = groupTopic(event.groupId);
           if (ws.isSubscribed(topic)) break;
-          ws.cork(() => {
-            ws.subscribe(topic);
-            if (event.push) ws.send(event.push);
-          });
+          ws.subscribe(topic);
+          if (!event.push) break;
+          const push = event.push;
+          const ready = this.subscribed(topic);
+          if (!ready) ws.cork(() => ws.send(push));
+          else void ready.then(() => { if (!ws.getUserData().closed) ws.cork(() => ws.send(push)); });
           break;
         }
         case 'leave':
