@@ -65,6 +65,14 @@ export const page = v.optional(
   1,
 );
 
+/** Paging of both histories: page/limit, or a cursor on either side of a message id. */
+export const historyPaging = {
+  limit,
+  page,
+  beforeId: v.optional(messageId('beforeId')),
+  afterId: v.optional(messageId('afterId')),
+};
+
 export const clientMessageId = v.optional(
   v.pipe(v.string('clientMessageId must be a string'),
     v.minLength(1, 'clientMessageId must not be empty'), v.maxLength(64, 'clientMessageId must be at most 64 characters'),

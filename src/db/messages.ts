@@ -56,6 +56,26 @@ export function createMessages(sql: Sql) {
     return row;
   };
 
+  /**
+   * One send's outcome from its batch row: written now, or not written — refused, or its
+   * clientMessageId seen before. A retry of a message that was stored gets it back (even if
+   * the sender has left the group since); the same id for another message is a conflict.
+   */
+  const settle = async <M>(
+    item: { senderId: number; content: string; clientMessageId: string | null },
+    row: { id: number | null; createdAt: Date | null; senderName: string | null; groupName?: string | null } | undefined,
+    sameTarget: (prior: Existing) => boolean,
+    build: (id: number, createdAt: Date, names: { senderName: string; groupName: string | null }) => M,
+  ): Promise<SendOutcome<M>> => {
+    if (row?.id != null && row.createdAt) {
+      return { kind: 'stored', message: build(row.id, row.createdAt, { senderName: row.senderName ?? '', groupName: row.groupName ?? null }) };
+    }
+    const prior = item.clientMessageId === null ? undefined : await existingByClientId(item.senderId, item.clientMessageId);
+    if (!prior) return { kind: row?.id == null ? 'refused' : 'conflict' };
+    if (!sameTarget(prior) || prior.content !== item.content) return { kind: 'conflict' };
+    return { kind: 'duplicate', message: build(prior.id, prior.createdAt, prior) };
+  };
+
   /** Membership is checked by the insert itself: a row that is not joined to a membership is not written. */
   const writeGroupBatch = async (items: GroupSend[]) => {
     const rows = await sql<{
@@ -84,30 +104,11 @@ export function createMessages(sql: Sql) {
              ins.created_at as "createdAt"
       from v left join ok on ok.ord = v.ord left join ins on ins.id = ok.id
       order by v.ord`;
-    return Promise.all(items.map(async (item, i): Promise<SendOutcome<StoredGroupMessage>> => {
-      const row = rows[i];
-      if (row?.id != null && row.createdAt) {
-        return {
-          kind: 'stored',
-          message: {
-            id: row.id, groupId: item.groupId, senderId: item.senderId, content: item.content,
-            createdAt: row.createdAt, groupName: row.groupName!, senderName: row.senderName!,
-          },
-        };
-      }
-      // Not written: refused, or a clientMessageId seen before. A retry of a message that was
-      // stored gets it back even if the sender has left the group since.
-      const prior = item.clientMessageId === null ? undefined : await existingByClientId(item.senderId, item.clientMessageId);
-      if (!prior) return { kind: row?.id == null ? 'refused' : 'conflict' };
-      if (prior.groupId !== item.groupId || prior.content !== item.content) return { kind: 'conflict' };
-      return {
-        kind: 'duplicate',
-        message: {
-          id: prior.id, groupId: item.groupId, senderId: item.senderId, content: prior.content,
-          createdAt: prior.createdAt, groupName: prior.groupName ?? '', senderName: prior.senderName,
-        },
-      };
-    }));
+    return Promise.all(items.map((item, i) => settle(item, rows[i], (prior) => prior.groupId === item.groupId,
+      (id, createdAt, names): StoredGroupMessage => ({
+        id, groupId: item.groupId, senderId: item.senderId, content: item.content, createdAt,
+        groupName: names.groupName ?? '', senderName: names.senderName,
+      }))));
   };
 
   /** The receiver must be an active account; the dialog row is created with the first message. */
@@ -139,28 +140,10 @@ export function createMessages(sql: Sql) {
       select v.ord::int as ord, ok.id, ok.sender_name as "senderName", ins.created_at as "createdAt"
       from v left join ok on ok.ord = v.ord left join ins on ins.id = ok.id
       order by v.ord`;
-    return Promise.all(items.map(async (item, i): Promise<SendOutcome<StoredPrivateMessage>> => {
-      const row = rows[i];
-      if (row?.id != null && row.createdAt) {
-        return {
-          kind: 'stored',
-          message: {
-            id: row.id, senderId: item.senderId, receiverId: item.receiverId, content: item.content,
-            createdAt: row.createdAt, senderName: row.senderName!,
-          },
-        };
-      }
-      const prior = item.clientMessageId === null ? undefined : await existingByClientId(item.senderId, item.clientMessageId);
-      if (!prior) return { kind: row?.id == null ? 'refused' : 'conflict' };
-      if (prior.receiverId !== item.receiverId || prior.content !== item.content) return { kind: 'conflict' };
-      return {
-        kind: 'duplicate',
-        message: {
-          id: prior.id, senderId: item.senderId, receiverId: item.receiverId, content: prior.content,
-          createdAt: prior.createdAt, senderName: prior.senderName,
-        },
-      };
-    }));
+    return Promise.all(items.map((item, i) => settle(item, rows[i], (prior) => prior.receiverId === item.receiverId,
+      (id, createdAt, names): StoredPrivateMessage => ({
+        id, senderId: item.senderId, receiverId: item.receiverId, content: item.content, createdAt, senderName: names.senderName,
+      }))));
   };
 
   return {

@@ -1,14 +1,8 @@
 import * as v from 'valibot';
 import { defineHandler, toPage } from '../handler.js';
-import { id32, limit, messageId, page } from '../../validate.js';
+import { historyPaging, id32 } from '../../validate.js';
 
 export const getlatestMessageDialog = defineHandler({
-  params: v.object({
-    receiverId: id32('receiverId'),
-    limit,
-    page,
-    beforeId: v.optional(messageId('beforeId')),
-    afterId: v.optional(messageId('afterId')),
-  }),
+  params: v.object({ receiverId: id32('receiverId'), ...historyPaging }),
   handle: ({ s, userId }, p) => s.messages.dialogHistory(userId, p.receiverId, toPage(p)),
 });

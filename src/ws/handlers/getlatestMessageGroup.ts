@@ -1,16 +1,10 @@
 import * as v from 'valibot';
 import { defineHandler, toPage } from '../handler.js';
-import { id32, limit, messageId, page } from '../../validate.js';
+import { historyPaging, id32 } from '../../validate.js';
 import { ClientError, ErrorCode, NOT_A_MEMBER } from '../../protocol.js';
 
 export const getlatestMessageGroup = defineHandler({
-  params: v.object({
-    groupId: id32('groupId'),
-    limit,
-    page,
-    beforeId: v.optional(messageId('beforeId')),
-    afterId: v.optional(messageId('afterId')),
-  }),
+  params: v.object({ groupId: id32('groupId'), ...historyPaging }),
   async handle({ s, userId }, p) {
     const rows = await s.messages.groupHistory(userId, p.groupId, toPage(p));
     if (!rows[0]?.member) throw new ClientError(ErrorCode.FORBIDDEN, NOT_A_MEMBER);
