@@ -35,7 +35,10 @@ export interface RunningServer {
 
 /** The composition root: config → database → pub/sub → app → listen. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const uws = loadUws(config.UWS_ALLOW_FALLBACK);
+  const { uws, native } = loadUws(config.UWS_ALLOW_FALLBACK);
+  if (!native) {
+    log.warn('running on the uWebSockets.js fallback shim (UWS_ALLOW_FALLBACK): for diagnosis only; it is slow and this package version fails on some requests');
+  }
 
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.DATABASE_URL;

@@ -8,7 +8,7 @@ export type { Uws };
  * binary does not load, with only a console warning; Relay refuses that unless asked, since the
  * shim has neither the speed nor the backpressure behaviour the server is built on.
  */
-export function loadUws(allowFallback: boolean): typeof Uws {
+export function loadUws(allowFallback: boolean): { uws: typeof Uws; native: boolean } {
   const require = createRequire(import.meta.url);
   const warn = console.warn;
   const notes: string[] = [];
@@ -28,5 +28,5 @@ export function loadUws(allowFallback: boolean): typeof Uws {
       'Set UWS_ALLOW_FALLBACK=1 to run on the shim anyway (not for production).',
     );
   }
-  return uws;
+  return { uws, native };
 }
