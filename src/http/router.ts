@@ -37,8 +37,6 @@ export interface RouterDeps {
   onServerError(err: unknown, unavailable: boolean): void;
   /** Shutdown waits for what passes through here. */
   track<T>(work: Promise<T>): Promise<T>;
-  /** Called for every request before anything else: a reply here short-cuts the route (limits). */
-  gate?(req: Request): Reply | undefined;
 }
 
 const STATUS_OF: Record<ErrorCode, number> = {
@@ -97,14 +95,6 @@ export function mountRoutes(app: TemplatedApp, routes: (Route | AuthedRoute)[], 
         aborted = true;
         res.cork(() => writeReply(res, reply));
       };
-
-      const gated = deps.gate?.(req);
-      if (gated) {
-        // An early answer must still drain (or refuse) a body the client is sending.
-        if (route.body) res.onData(() => undefined);
-        send(gated);
-        return;
-      }
 
       void deps.track((async () => {
         try {
