@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
+import { QUIET_MS, okLoose, count, expectOnce } from './helpers/protocol.js';
 import { OwnRedis, testPrefix } from './helpers/redis.js';
 
 // Two Relay nodes relaying through a Redis of this file's own, which the tests kill and start
 // again; the shared Redis on 6379 is not touched.
 
-const SETTLE_MS = 300;
+const SETTLE_MS = QUIET_MS;
 
 let db: TestDatabase;
 let redis: OwnRedis;
@@ -46,22 +47,6 @@ async function connect(n: RelayProcess, account: Account): Promise<Client> {
   return c;
 }
 
-async function ok(c: Client, type: string, params: unknown): Promise<any> {
-  const reply = await c.request(type, params);
-  assert.equal(reply.success, true, `${type} failed: ${JSON.stringify(reply)}`);
-  return reply.params.data;
-}
-
-function count(c: Client, type: string, match: (data: any) => boolean): number {
-  return c.pushes(type).filter((f) => match(f.params.data)).length;
-}
-
-async function expectOnce(cs: Client[], type: string, match: (data: any) => boolean): Promise<void> {
-  await Promise.all(cs.map((c) => c.push(type, match, 3000)));
-  await sleep(SETTLE_MS);
-  for (const [i, c] of cs.entries()) assert.equal(count(c, type, match), 1, `client #${i}: one ${type} push`);
-}
-
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -85,21 +70,21 @@ test('Redis killed and restarted: nodes stay up, /ready follows it, writes commi
   const annA = await connect(a, ann);
   const annA2 = await connect(a, ann);
   const bobB = await connect(b, bob);
-  const { groupId } = await ok(annA, 'newGroup', { groupName: 'survivors' });
-  await ok(annA, 'addUserInGroup', { groupId, userId: bob.id });
+  const { groupId } = await okLoose(annA, 'newGroup', { groupName: 'survivors' });
+  await okLoose(annA, 'addUserInGroup', { groupId, userId: bob.id });
   // A group whose only other member has no socket yet: node B needs its topic only later.
-  const { groupId: lateId } = await ok(annA, 'newGroup', { groupName: 'late' });
-  await ok(annA, 'addUserInGroup', { groupId: lateId, userId: cat.id });
+  const { groupId: lateId } = await okLoose(annA, 'newGroup', { groupName: 'late' });
+  await okLoose(annA, 'addUserInGroup', { groupId: lateId, userId: cat.id });
 
-  const first = await ok(annA, 'privateMessage', { receiverId: bob.id, content: 'before' });
+  const first = await okLoose(annA, 'privateMessage', { receiverId: bob.id, content: 'before' });
   await expectOnce([bobB], 'privateMessage', (d) => d.id === first.id);
 
   await redis.kill();
   await Promise.all([waitFor('A reports the relay down', readyIs(a, 503), 5000), waitFor('B reports the relay down', readyIs(b, 503), 5000)]);
 
   // Writes keep working; this node's own sockets still get the pushes.
-  const lost = await ok(annA, 'privateMessage', { receiverId: bob.id, content: 'during the outage' });
-  const lostInGroup = await ok(annA, 'messageInGroup', { groupId, content: 'group, during the outage' });
+  const lost = await okLoose(annA, 'privateMessage', { receiverId: bob.id, content: 'during the outage' });
+  const lostInGroup = await okLoose(annA, 'messageInGroup', { groupId, content: 'group, during the outage' });
   await expectOnce([annA2], 'privateMessage', (d) => d.id === lost.id);
   await expectOnce([annA2], 'messageInGroup', (d) => d.id === lostInGroup.id);
   // A socket opened during the outage: its topics are new to node B.
@@ -110,29 +95,29 @@ test('Redis killed and restarted: nodes stay up, /ready follows it, writes commi
   await Promise.all([waitFor('A is ready again', readyIs(a, 200), 10_000), waitFor('B is ready again', readyIs(b, 200), 10_000)]);
 
   // Topics subscribed before the outage, in both directions.
-  const pm = await ok(annA, 'privateMessage', { receiverId: bob.id, content: 'after' });
+  const pm = await okLoose(annA, 'privateMessage', { receiverId: bob.id, content: 'after' });
   await expectOnce([bobB, annA2], 'privateMessage', (d) => d.id === pm.id);
-  const gm = await ok(annA, 'messageInGroup', { groupId, content: 'group, after' });
+  const gm = await okLoose(annA, 'messageInGroup', { groupId, content: 'group, after' });
   await expectOnce([bobB, annA2], 'messageInGroup', (d) => d.id === gm.id);
-  const answer = await ok(bobB, 'privateMessage', { receiverId: ann.id, content: 'back' });
+  const answer = await okLoose(bobB, 'privateMessage', { receiverId: ann.id, content: 'back' });
   await expectOnce([annA, annA2], 'privateMessage', (d) => d.id === answer.id);
   // Topics that node B came to need during the outage.
-  const late = await ok(annA, 'messageInGroup', { groupId: lateId, content: 'late group' });
+  const late = await okLoose(annA, 'messageInGroup', { groupId: lateId, content: 'late group' });
   await expectOnce([catB], 'messageInGroup', (d) => d.id === late.id);
-  const toCat = await ok(annA, 'privateMessage', { receiverId: cat.id, content: 'hello cat' });
+  const toCat = await okLoose(annA, 'privateMessage', { receiverId: cat.id, content: 'hello cat' });
   await expectOnce([catB], 'privateMessage', (d) => d.id === toCat.id);
   // Control events cross nodes again.
   const danB = await connect(b, dan);
-  await ok(annA, 'addUserInGroup', { groupId, userId: dan.id });
+  await okLoose(annA, 'addUserInGroup', { groupId, userId: dan.id });
   await expectOnce([danB, bobB], 'addUserInGroup', (d) => d.groupId === groupId && d.userId === dan.id);
 
   // What was published during the outage is not relayed late (nothing piles up), and the
   // database has it: Bob catches up with history.
   assert.equal(count(bobB, 'privateMessage', (d) => d.id === lost.id), 0);
   assert.equal(count(bobB, 'messageInGroup', (d) => d.id === lostInGroup.id), 0);
-  const history = await ok(bobB, 'getlatestMessageDialog', { receiverId: ann.id, afterId: first.id });
+  const history = await okLoose(bobB, 'getlatestMessageDialog', { receiverId: ann.id, afterId: first.id });
   assert.deepEqual(history.map((m: any) => m.id), [lost.id, pm.id, answer.id]);
-  const groupHistory = await ok(bobB, 'getlatestMessageGroup', { groupId, afterId: lostInGroup.id - 1 });
+  const groupHistory = await okLoose(bobB, 'getlatestMessageGroup', { groupId, afterId: lostInGroup.id - 1 });
   assert.equal(groupHistory[0].id, lostInGroup.id);
 
   for (const n of [a, b]) {
@@ -151,20 +136,20 @@ test('a Redis that stops answering is noticed, /ready says so, and delivery resu
   const hub = await signUp(a.http, 'Hub');
   const gilA = await connect(a, gil);
   const hubB = await connect(b, hub);
-  const before = await ok(gilA, 'privateMessage', { receiverId: hub.id, content: 'before the freeze' });
+  const before = await okLoose(gilA, 'privateMessage', { receiverId: hub.id, content: 'before the freeze' });
   await expectOnce([hubB], 'privateMessage', (d) => d.id === before.id);
 
   redis.pause();
   try {
     // No connection closes: the heartbeat finds the silence (ping every 2 s, 5 s without answer).
     await Promise.all([waitFor('A reports the relay down', readyIs(a, 503), 12_000), waitFor('B reports the relay down', readyIs(b, 503), 12_000)]);
-    const during = await ok(gilA, 'privateMessage', { receiverId: hub.id, content: 'during the freeze' });
+    const during = await okLoose(gilA, 'privateMessage', { receiverId: hub.id, content: 'during the freeze' });
     assert.ok(during.id > before.id, 'writes commit while Redis does not answer');
   } finally {
     redis.resume();
   }
   await Promise.all([waitFor('A is ready again', readyIs(a, 200), 10_000), waitFor('B is ready again', readyIs(b, 200), 10_000)]);
-  const after = await ok(hubB, 'privateMessage', { receiverId: gil.id, content: 'after the freeze' });
+  const after = await okLoose(hubB, 'privateMessage', { receiverId: gil.id, content: 'after the freeze' });
   await expectOnce([gilA], 'privateMessage', (d) => d.id === after.id);
   for (const n of [a, b]) assert.equal(n.proc.exitCode, null, 'the node is still running');
 });
@@ -184,7 +169,7 @@ test('a node started while Redis is unreachable serves, reports 503, and joins o
 
   await own.restart();
   await waitFor('the late node is ready', readyIs(c, 200), 10_000);
-  const pm = await ok(eveC, 'privateMessage', { receiverId: fay.id, content: 'local, relayed and echoed' });
+  const pm = await okLoose(eveC, 'privateMessage', { receiverId: fay.id, content: 'local, relayed and echoed' });
   await expectOnce([fayC], 'privateMessage', (d) => d.id === pm.id);
   assert.equal(logged(c, 'cluster relay connected'), 1);
 });
@@ -197,8 +182,8 @@ test('control events lost in an outage are repaired when the relay recovers', as
   const fayA = await connect(a, fay);
   const fayB = await connect(b, fay);
   const gusB = await connect(b, gus);
-  const { groupId } = await ok(fayA, 'newGroup', { groupName: 'repair' });
-  await ok(fayA, 'addUserInGroup', { groupId, userId: gus.id });
+  const { groupId } = await okLoose(fayA, 'newGroup', { groupName: 'repair' });
+  await okLoose(fayA, 'addUserInGroup', { groupId, userId: gus.id });
   await gusB.push('addUserInGroup', (d) => d.groupId === groupId);
 
   await redis.kill();
@@ -206,10 +191,10 @@ test('control events lost in an outage are repaired when the relay recovers', as
   // Made on node A while node B cannot hear about them.
   const changed = await http(a.http, 'PATCH', '/profile/password', { token: eve.token, body: { oldPassword: eve.password, newPassword: 'a-new-password' } });
   assert.equal(changed.status, 200);
-  const other = await ok(fayA, 'newGroup', { groupName: 'joined during outage' });
-  await ok(fayA, 'addUserInGroup', { groupId: other.groupId, userId: gus.id });
+  const other = await okLoose(fayA, 'newGroup', { groupName: 'joined during outage' });
+  await okLoose(fayA, 'addUserInGroup', { groupId: other.groupId, userId: gus.id });
   const gusA = await connect(a, gus);
-  await ok(gusA, 'leaveGroup', { groupId });
+  await okLoose(gusA, 'leaveGroup', { groupId });
   await sleep(SETTLE_MS);
   assert.equal(eveB.closeCode, undefined, 'node B could not know yet');
 
@@ -219,8 +204,8 @@ test('control events lost in an outage are repaired when the relay recovers', as
 
   // Gus's socket on B left `repair` and joined the new group, as the database says.
   await waitFor('the re-check ran on B', async () => logged(b, 'sockets re-checked after the relay outage') >= 1, 5000);
-  const left = await ok(fayA, 'messageInGroup', { groupId, content: 'after gus left' });
-  const joined = await ok(fayA, 'messageInGroup', { groupId: other.groupId, content: 'for the new group' });
+  const left = await okLoose(fayA, 'messageInGroup', { groupId, content: 'after gus left' });
+  const joined = await okLoose(fayA, 'messageInGroup', { groupId: other.groupId, content: 'for the new group' });
   await expectOnce([fayB], 'messageInGroup', (d) => d.id === left.id);
   await expectOnce([gusB], 'messageInGroup', (d) => d.id === joined.id);
   assert.equal(count(gusB, 'messageInGroup', (d) => d.id === left.id), 0, 'no messages of a group Gus left');

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep } from './helpers/client.js';
+import { rawUpgrade, FrameDecoder } from './helpers/raw-ws.js';
 
 const IDLE_SECONDS = 8;
 const RATE = 5;
@@ -42,50 +43,22 @@ class RawSocket {
   pings = 0;
   closeCode: number | undefined;
   readonly ended: Promise<void>;
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly frames = new FrameDecoder((opcode, payload) => {
+    if (opcode === 0x9) this.pings++;
+    if (opcode === 0x8 && payload.length >= 2) this.closeCode = payload.readUInt16BE(0);
+  });
 
   private constructor(readonly socket: net.Socket, rest: Buffer) {
     this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (d: Buffer) => this.feed(d));
+    socket.on('data', (d: Buffer) => this.frames.feed(d));
     socket.on('error', () => undefined);
-    this.feed(rest);
+    this.frames.feed(rest);
     socket.resume();
   }
 
   static async open(port: number, token: string): Promise<RawSocket> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-    socket.write(
-      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-      `Authorization: Bearer ${token}\r\n\r\n`,
-    );
-    let head = Buffer.alloc(0);
-    while (!head.includes('\r\n\r\n')) {
-      const chunk = await new Promise<Buffer>((resolve, reject) => { socket.once('data', resolve); socket.once('close', () => reject(new Error('closed during handshake'))); });
-      head = Buffer.concat([head, chunk]);
-    }
-    socket.pause();
-    const end = head.indexOf('\r\n\r\n') + 4;
-    assert.match(head.subarray(0, end).toString(), /^HTTP\/1\.1 101 /);
-    return new RawSocket(socket, head.subarray(end));
-  }
-
-  private feed(chunk: Buffer): void {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    for (;;) {
-      const b = this.pending;
-      if (b.length < 2) return;
-      let len = b[1]! & 0x7f;
-      let at = 2;
-      if (len === 126) { if (b.length < 4) return; len = b.readUInt16BE(2); at = 4; }
-      else if (len === 127) { if (b.length < 10) return; len = Number(b.readBigUInt64BE(2)); at = 10; }
-      if (b.length < at + len) return;
-      const opcode = b[0]! & 0x0f;
-      if (opcode === 0x9) this.pings++;
-      if (opcode === 0x8 && len >= 2) this.closeCode = b.readUInt16BE(at);
-      this.pending = b.subarray(at + len);
-    }
+    const { socket, rest } = await rawUpgrade(port, token);
+    return new RawSocket(socket, rest);
   }
 }
 

@@ -3,12 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
+import { rawUpgrade, FrameDecoder } from './helpers/raw-ws.js';
 
 const LIMIT = 65_536;
 const CONTENT_CHARS = 4096;
@@ -45,31 +45,20 @@ class RawReader {
   /** Text frames read (pushes). */
   messages = 0;
   readonly ended: Promise<void>;
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly frames = new FrameDecoder((opcode, payload) => {
+    if (opcode === 0x1) this.messages++;
+    if (opcode === 0x8 && payload.length >= 2) this.closeCode = payload.readUInt16BE(0);
+  });
 
   private constructor(readonly socket: net.Socket, rest: Buffer) {
     this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (d: Buffer) => this.feed(d));
-    this.feed(rest);
+    socket.on('data', (d: Buffer) => this.frames.feed(d));
+    this.frames.feed(rest);
   }
 
   static async open(port: number, token: string): Promise<RawReader> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-    socket.write(
-      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-      `Authorization: Bearer ${token}\r\n\r\n`,
-    );
-    let head = Buffer.alloc(0);
-    while (!head.includes('\r\n\r\n')) {
-      const chunk = await new Promise<Buffer>((resolve, reject) => { socket.once('data', resolve); socket.once('close', () => reject(new Error('closed during handshake'))); });
-      head = Buffer.concat([head, chunk]);
-    }
-    const end = head.indexOf('\r\n\r\n') + 4;
-    assert.match(head.subarray(0, end).toString(), /^HTTP\/1\.1 101 /);
-    socket.pause();
-    return new RawReader(socket, head.subarray(end));
+    const { socket, rest } = await rawUpgrade(port, token);
+    return new RawReader(socket, rest);
   }
 
   /** Stops reading: the kernel buffers fill, then the server's. */
@@ -79,23 +68,6 @@ class RawReader {
 
   resume(): void {
     this.socket.resume();
-  }
-
-  private feed(chunk: Buffer): void {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    for (;;) {
-      const b = this.pending;
-      if (b.length < 2) return;
-      let len = b[1]! & 0x7f;
-      let at = 2;
-      if (len === 126) { if (b.length < 4) return; len = b.readUInt16BE(2); at = 4; }
-      else if (len === 127) { if (b.length < 10) return; len = Number(b.readBigUInt64BE(2)); at = 10; }
-      if (b.length < at + len) return;
-      const opcode = b[0]! & 0x0f;
-      if (opcode === 0x1) this.messages++;
-      if (opcode === 0x8 && len >= 2) this.closeCode = b.readUInt16BE(at);
-      this.pending = b.subarray(at + len);
-    }
   }
 }
 

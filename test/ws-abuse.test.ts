@@ -1,58 +1,27 @@
 // Abuse: every malformed or forbidden request gets the error envelope with the right code and a
 // clear message (no SQL, no stack), and the same connection keeps serving afterwards.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, signUp, sleep, type Account, type Frame } from './helpers/client.js';
+import { signUp, sleep, type Account, type Client, type Frame } from './helpers/client.js';
+import { useRelay, assertReply, ok } from './helpers/protocol.js';
 
-let db: TestDatabase;
-let relay: RelayProcess;
-const open: Client[] = [];
 let alice: Account;
 let bob: Account;
 let conn: Client;
 let bobConn: Client;
 let groupId: number;
 
-before(async () => {
-  db = await createTestDatabase('ws_abuse');
-  relay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000' });
-  alice = await signUp(relay.http, 'Alice');
-  bob = await signUp(relay.http, 'Bob');
+const fx = useRelay('ws_abuse', { AUTH_RATE_PER_MINUTE: '100000' }, async () => {
+  alice = await signUp(fx.relay.http, 'Alice');
+  bob = await signUp(fx.relay.http, 'Bob');
   conn = await connect(alice);
   bobConn = await connect(bob);
   groupId = (await ok(conn, 'newGroup', { groupName: 'Abuse' })).groupId;
   await ok(conn, 'addUserInGroup', { groupId, userId: bob.id });
 });
-after(async () => {
-  for (const c of open) c.ws.terminate();
-  await relay?.stop();
-  await db?.drop();
-});
+const { connect } = fx;
 
 const SQL_OR_STACK = /\b(select|insert|update|delete from|relation|syntax|column|violates|constraint)\b|^\s+at |\n\s+at /im;
-
-async function connect(a: Account): Promise<Client> {
-  const c = await Client.connect(relay.ws, a.token);
-  open.push(c);
-  return c;
-}
-
-function assertReply(f: Frame, type: string): any {
-  assert.equal(f.error, undefined, `expected a success reply to ${type}, got ${JSON.stringify(f)}`);
-  assert.deepEqual(Object.keys(f).sort(), ['params', 'requestId', 'success', 'type']);
-  assert.equal(f.type, type);
-  assert.equal(f.success, true);
-  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
-  assert.equal(f.params.message, null);
-  assert.equal(f.params.senderName, null);
-  return f.params.data;
-}
-
-async function ok(c: Client, type: string, params?: unknown): Promise<any> {
-  return assertReply(await c.request(type, params), type);
-}
 
 /** The error envelope: {error: true, type, message, code} plus requestId when one was sent. */
 function assertError(f: Frame, type: string, code: string, requestId?: string | number): Frame {
@@ -68,6 +37,10 @@ function assertError(f: Frame, type: string, code: string, requestId?: string | 
   return f;
 }
 
+/**
+ * Stricter than `errorOf` of helpers/protocol.ts: a message of 5 to 300 characters, a wider
+ * SQL/stack pattern, a numeric requestId, and optionally the message itself.
+ */
 async function errorOf(c: Client, type: string, params: unknown, code: string, message?: string | RegExp): Promise<Frame> {
   const f = await c.request(type, params);
   assertError(f, type, code, f.requestId);
@@ -235,7 +208,7 @@ test('SQL-looking content is stored and returned verbatim', async () => {
   const inGroup = await ok(conn, 'messageInGroup', { groupId, content: '$1 ${x} \\x00 %s \' " `' });
   assert.equal(inGroup.content, '$1 ${x} \\x00 %s \' " `');
   // Still there: users can sign up, Bob still reads.
-  await signUp(relay.http, 'Still');
+  await signUp(fx.relay.http, 'Still');
   await assertAlive(bobConn);
 });
 
@@ -265,7 +238,7 @@ test('text that is not valid Unicode (lone surrogate) is refused rather than sil
 });
 
 test('membership errors: FORBIDDEN with the brief\'s message, CONFLICT, NOT_FOUND', async () => {
-  const x = await signUp(relay.http, 'Xena');
+  const x = await signUp(fx.relay.http, 'Xena');
   const x1 = await connect(x);
   const theirs = (await ok(x1, 'newGroup', { groupName: 'Private' })).groupId;
   const NOT_A_MEMBER = 'User is not a member of this group';

@@ -1,47 +1,14 @@
 // listLastMessage: one row per conversation with its latest message, most recent activity first,
 // exact row shapes for dialogs, groups and empty groups, and paging.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, signUp, sleep, type Account, type Frame } from './helpers/client.js';
+import { signUp, sleep, type Client } from './helpers/client.js';
+import { useRelay, ok } from './helpers/protocol.js';
 
-let db: TestDatabase;
-let relay: RelayProcess;
-const open: Client[] = [];
-
-before(async () => {
-  db = await createTestDatabase('ws_chatlist');
-  relay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000' });
-});
-after(async () => {
-  for (const c of open) c.ws.terminate();
-  await relay?.stop();
-  await db?.drop();
-});
+const fx = useRelay('ws_chatlist', { AUTH_RATE_PER_MINUTE: '100000' });
+const { connect } = fx;
 
 const ROW_KEYS = ['content', 'createdAt', 'deletedAt', 'groupId', 'groupName', 'id', 'receiverId', 'receiverName', 'senderId', 'senderName', 'updatedAt'];
-
-async function connect(a: Account, how: 'header' | 'protocol' = 'header'): Promise<Client> {
-  const c = await Client.connect(relay.ws, a.token, how);
-  open.push(c);
-  return c;
-}
-
-function assertReply(f: Frame, type: string): any {
-  assert.equal(f.error, undefined, `expected a success reply to ${type}, got ${JSON.stringify(f)}`);
-  assert.deepEqual(Object.keys(f).sort(), ['params', 'requestId', 'success', 'type']);
-  assert.equal(f.type, type);
-  assert.equal(f.success, true);
-  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
-  assert.equal(f.params.message, null);
-  assert.equal(f.params.senderName, null);
-  return f.params.data;
-}
-
-async function ok(c: Client, type: string, params?: unknown): Promise<any> {
-  return assertReply(await c.request(type, params), type);
-}
 
 async function list(c: Client, params: Record<string, unknown> = {}): Promise<any[]> {
   const rows = await ok(c, 'listLastMessage', params);
@@ -58,9 +25,9 @@ const key = (me: number) => (r: any): string =>
 const tick = () => sleep(5);
 
 test('one row per conversation, newest activity first, with the exact row shapes', async () => {
-  const a = await signUp(relay.http, 'Lina');
-  const b = await signUp(relay.http, 'Max');
-  const c = await signUp(relay.http, 'Nia');
+  const a = await signUp(fx.relay.http, 'Lina');
+  const b = await signUp(fx.relay.http, 'Max');
+  const c = await signUp(fx.relay.http, 'Nia');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const c1 = await connect(c);
@@ -128,8 +95,8 @@ test('one row per conversation, newest activity first, with the exact row shapes
 });
 
 test('an empty group appears with createdAt = when the caller joined, not when it was created', async () => {
-  const a = await signUp(relay.http, 'Opal');
-  const b = await signUp(relay.http, 'Pete');
+  const a = await signUp(fx.relay.http, 'Opal');
+  const b = await signUp(fx.relay.http, 'Pete');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const g = await ok(a1, 'newGroup', { groupName: 'Waiting' });
@@ -152,8 +119,8 @@ test('an empty group appears with createdAt = when the caller joined, not when i
 });
 
 test('a dialog appears once however many messages, in both directions; a note to oneself once', async () => {
-  const a = await signUp(relay.http, 'Quinn');
-  const b = await signUp(relay.http, 'Rosa');
+  const a = await signUp(fx.relay.http, 'Quinn');
+  const b = await signUp(fx.relay.http, 'Rosa');
   const a1 = await connect(a);
   const b1 = await connect(b);
   let last: any;
@@ -169,8 +136,8 @@ test('a dialog appears once however many messages, in both directions; a note to
 });
 
 test('paging with limit/page; default limit 20', async () => {
-  const a = await signUp(relay.http, 'Sam');
-  const b = await signUp(relay.http, 'Tia');
+  const a = await signUp(fx.relay.http, 'Sam');
+  const b = await signUp(fx.relay.http, 'Tia');
   const a1 = await connect(a);
   await ok(a1, 'privateMessage', { receiverId: b.id, content: 'first' });
   const groups: number[] = [];
@@ -196,6 +163,6 @@ test('paging with limit/page; default limit 20', async () => {
   assert.deepEqual(await list(a1, { limit: 5, page: 6 }), []);
   assert.deepEqual(await list(a1, { limit: 1, page: 23 }), [all[22]]);
   // A user with no conversations gets an empty list.
-  const c = await signUp(relay.http, 'Uma');
+  const c = await signUp(fx.relay.http, 'Uma');
   assert.deepEqual(await list(await connect(c)), []);
 });

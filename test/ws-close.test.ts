@@ -1,33 +1,18 @@
 // Close codes: 4003 when the account's tokens are revoked (password change, deletion), 4001 when
 // the connection's token expires (a second server with JWT_TTL=2).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
+import type { RelayProcess } from './helpers/server.js';
+import { http, signUp, sleep, type Account, type Client } from './helpers/client.js';
+import { useRelay, expect401, type AuthHow } from './helpers/protocol.js';
 
-let db: TestDatabase;
-let relay: RelayProcess;
 let shortRelay: RelayProcess;
-const open: Client[] = [];
-
-before(async () => {
-  db = await createTestDatabase('ws_close');
-  relay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000' });
+const fx = useRelay('ws_close', { AUTH_RATE_PER_MINUTE: '100000' }, async () => {
   // Same database, already migrated: tokens there live two seconds.
-  shortRelay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000', JWT_TTL: '2' });
-});
-after(async () => {
-  for (const c of open) c.ws.terminate();
-  await Promise.all([relay?.stop(), shortRelay?.stop()]);
-  await db?.drop();
+  shortRelay = await fx.startAnother({ DATABASE_URL: fx.db.url, AUTH_RATE_PER_MINUTE: '100000', JWT_TTL: '2' });
 });
 
-async function connect(url: string, token: string, how: 'header' | 'protocol' = 'header'): Promise<Client> {
-  const c = await Client.connect(url, token, how);
-  open.push(c);
-  return c;
-}
+const connect = (url: string, token: string, how: AuthHow = 'header'): Promise<Client> => fx.connect(token, how, url);
 
 /** Resolves with the close code, or 'open' if the socket is still open after `ms`. */
 const closedWithin = (c: Client, ms: number): Promise<number | 'open'> =>
@@ -39,21 +24,14 @@ async function assertServes(c: Client): Promise<void> {
   assert.equal(c.closeCode, undefined);
 }
 
-async function expect401(url: string, token: string, how: 'header' | 'protocol' = 'header'): Promise<void> {
-  await assert.rejects(Client.connect(url, token, how), (err: Error & { status?: number }) => {
-    assert.equal(err.status, 401, err.message);
-    return true;
-  });
-}
-
 test('changing the password closes every open socket of the account with 4003; the new token connects', async () => {
-  const a: Account = await signUp(relay.http, 'Pass');
-  const b = await signUp(relay.http, 'Bystander');
-  const sockets = [await connect(relay.ws, a.token), await connect(relay.ws, a.token, 'protocol'), await connect(relay.ws, a.token)];
-  const other = await connect(relay.ws, b.token);
+  const a: Account = await signUp(fx.relay.http, 'Pass');
+  const b = await signUp(fx.relay.http, 'Bystander');
+  const sockets = [await connect(fx.relay.ws, a.token), await connect(fx.relay.ws, a.token, 'protocol'), await connect(fx.relay.ws, a.token)];
+  const other = await connect(fx.relay.ws, b.token);
   for (const c of sockets) await assertServes(c);
 
-  const res = await http(relay.http, 'PATCH', '/profile/password', { token: a.token, body: { oldPassword: a.password, newPassword: 'another-password-1' } });
+  const res = await http(fx.relay.http, 'PATCH', '/profile/password', { token: a.token, body: { oldPassword: a.password, newPassword: 'another-password-1' } });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   assert.equal(typeof res.body.token, 'string');
   // Closed on this node before the HTTP answer was sent: by the time the client has read the
@@ -63,9 +41,9 @@ test('changing the password closes every open socket of the account with 4003; t
   assert.equal(await closedWithin(other, 300), 'open', 'another account is not affected');
   await assertServes(other);
 
-  await expect401(relay.ws, a.token);
-  await expect401(relay.ws, a.token, 'protocol');
-  const fresh = await connect(relay.ws, res.body.token);
+  await expect401(fx.relay.ws, a.token);
+  await expect401(fx.relay.ws, a.token, 'protocol');
+  const fresh = await connect(fx.relay.ws, res.body.token);
   await assertServes(fresh);
   assert.equal(await closedWithin(fresh, 300), 'open', 'the new token\'s socket stays open');
   // A socket on the other node with the old token was refused too (revocation is in the database).
@@ -73,25 +51,25 @@ test('changing the password closes every open socket of the account with 4003; t
 });
 
 test('a wrong old password changes nothing and closes nothing', async () => {
-  const a = await signUp(relay.http, 'Careful');
-  const c = await connect(relay.ws, a.token);
-  const res = await http(relay.http, 'PATCH', '/profile/password', { token: a.token, body: { oldPassword: 'wrong-password', newPassword: 'another-password-1' } });
+  const a = await signUp(fx.relay.http, 'Careful');
+  const c = await connect(fx.relay.ws, a.token);
+  const res = await http(fx.relay.http, 'PATCH', '/profile/password', { token: a.token, body: { oldPassword: 'wrong-password', newPassword: 'another-password-1' } });
   assert.equal(res.status, 401);
   assert.equal(await closedWithin(c, 300), 'open');
   await assertServes(c);
 });
 
 test('deleting the account closes its sockets with 4003 and its token no longer connects', async () => {
-  const a = await signUp(relay.http, 'Gone');
-  const b = await signUp(relay.http, 'Stays');
-  const sockets = [await connect(relay.ws, a.token), await connect(relay.ws, a.token, 'protocol')];
-  const other = await connect(relay.ws, b.token);
-  const res = await http(relay.http, 'DELETE', '/profile', { token: a.token });
+  const a = await signUp(fx.relay.http, 'Gone');
+  const b = await signUp(fx.relay.http, 'Stays');
+  const sockets = [await connect(fx.relay.ws, a.token), await connect(fx.relay.ws, a.token, 'protocol')];
+  const other = await connect(fx.relay.ws, b.token);
+  const res = await http(fx.relay.http, 'DELETE', '/profile', { token: a.token });
   assert.equal(res.status, 200);
   for (const c of sockets) assert.ok(c.ws.readyState >= c.ws.CLOSING, `readyState ${c.ws.readyState} after the HTTP answer`);
   for (const c of sockets) assert.equal(await closedWithin(c, 1000), 4003);
-  await expect401(relay.ws, a.token);
-  await expect401(relay.ws, a.token, 'protocol');
+  await expect401(fx.relay.ws, a.token);
+  await expect401(fx.relay.ws, a.token, 'protocol');
   await assertServes(other);
 });
 

@@ -1,43 +1,15 @@
 // WebSocket connection: authentication at the upgrade (header and subprotocol), refusals, paths,
 // several connections per user, requestId echo. PROTOCOL.md "Connection" and "Envelope".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, TEST_SECRET, type RelayProcess } from './helpers/server.js';
-import { Client, signUp, sleep, type Account, type Frame } from './helpers/client.js';
+import { TEST_SECRET } from './helpers/server.js';
+import { signUp, sleep } from './helpers/client.js';
+import { useRelay, assertReply, expect401 as expect401On, type AuthHow } from './helpers/protocol.js';
 
-let db: TestDatabase;
-let relay: RelayProcess;
-const open: Client[] = [];
-
-before(async () => {
-  db = await createTestDatabase('ws_connection');
-  relay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000' });
-});
-after(async () => {
-  for (const c of open) c.ws.terminate();
-  await relay?.stop();
-  await db?.drop();
-});
-
-async function connect(a: Account | string, how: 'header' | 'protocol' = 'header', url = relay.ws): Promise<Client> {
-  const c = await Client.connect(url, typeof a === 'string' ? a : a.token, how);
-  open.push(c);
-  return c;
-}
-
-function assertReply(f: Frame, type: string): any {
-  assert.equal(f.error, undefined, `expected a success reply to ${type}, got ${JSON.stringify(f)}`);
-  assert.deepEqual(Object.keys(f).sort(), ['params', 'requestId', 'success', 'type']);
-  assert.equal(f.type, type);
-  assert.equal(f.success, true);
-  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
-  assert.equal(f.params.message, null);
-  assert.equal(f.params.senderName, null);
-  return f.params.data;
-}
+const fx = useRelay('ws_connection', { AUTH_RATE_PER_MINUTE: '100000' });
+const { connect } = fx;
 
 /** Opens a raw `ws` socket with the given options and resolves with the HTTP status of a refusal. */
 function refusedStatus(url: string, protocols?: string[], headers?: Record<string, string>): Promise<number> {
@@ -49,17 +21,12 @@ function refusedStatus(url: string, protocols?: string[], headers?: Record<strin
   });
 }
 
-/** Expects Client.connect to be refused with HTTP 401. */
-async function expect401(token: string, how: 'header' | 'protocol' = 'header'): Promise<void> {
-  await assert.rejects(Client.connect(relay.ws, token, how), (err: Error & { status?: number }) => {
-    assert.equal(err.status, 401, `expected 401, got ${err.message}`);
-    return true;
-  });
-}
+/** Expects Client.connect to this file's server to be refused with HTTP 401. */
+const expect401 = (token: string, how: AuthHow = 'header'): Promise<void> => expect401On(fx.relay.ws, token, how);
 
 test('Authorization: Bearer authenticates the upgrade; the socket acts as that user', async () => {
-  const a = await signUp(relay.http, 'Hedda');
-  const b = await signUp(relay.http, 'Hugo');
+  const a = await signUp(fx.relay.http, 'Hedda');
+  const b = await signUp(fx.relay.http, 'Hugo');
   const c = await connect(a, 'header');
   assert.equal(c.ws.protocol, '', 'no subprotocol is chosen for header auth');
   const sent = assertReply(await c.request('privateMessage', { receiverId: b.id, content: 'via header' }), 'privateMessage');
@@ -68,8 +35,8 @@ test('Authorization: Bearer authenticates the upgrade; the socket acts as that u
 });
 
 test('Sec-WebSocket-Protocol: auth, <token> authenticates and the server answers protocol "auth"', async () => {
-  const a = await signUp(relay.http, 'Pia');
-  const b = await signUp(relay.http, 'Paul');
+  const a = await signUp(fx.relay.http, 'Pia');
+  const b = await signUp(fx.relay.http, 'Paul');
   const c = await connect(a, 'protocol');
   assert.equal(c.ws.protocol, 'auth');
   const sent = assertReply(await c.request('privateMessage', { receiverId: b.id, content: 'via protocol' }), 'privateMessage');
@@ -83,31 +50,31 @@ test('Sec-WebSocket-Protocol: auth, <token> authenticates and the server answers
 });
 
 test('the upgrade is accepted on any path', async () => {
-  const a = await signUp(relay.http, 'Path');
+  const a = await signUp(fx.relay.http, 'Path');
   for (const p of ['/', '/some/path', '/ws?x=1', '/api/']) {
-    const c = await connect(a, 'header', relay.ws + p);
+    const c = await connect(a, 'header', fx.relay.ws + p);
     assert.deepEqual(assertReply(await c.request('listLastMessage', {}), 'listLastMessage'), []);
-    const cp = await connect(a, 'protocol', relay.ws + p);
+    const cp = await connect(a, 'protocol', fx.relay.ws + p);
     assert.equal(cp.ws.protocol, 'auth');
     assertReply(await cp.request('listLastMessage', {}), 'listLastMessage');
   }
 });
 
 test('a missing token is refused with HTTP 401', async () => {
-  assert.equal(await refusedStatus(relay.ws), 401);
+  assert.equal(await refusedStatus(fx.relay.ws), 401);
   await expect401('', 'header'); // "Authorization: Bearer " with nothing after it
-  assert.equal(await refusedStatus(`${relay.ws}/some/path`), 401);
+  assert.equal(await refusedStatus(`${fx.relay.ws}/some/path`), 401);
   // The subprotocol without a token, or with another first word, carries no token.
-  assert.equal(await refusedStatus(relay.ws, ['auth']), 401);
-  const a = await signUp(relay.http, 'Nope');
-  assert.equal(await refusedStatus(relay.ws, ['bearer', a.token]), 401);
+  assert.equal(await refusedStatus(fx.relay.ws, ['auth']), 401);
+  const a = await signUp(fx.relay.http, 'Nope');
+  assert.equal(await refusedStatus(fx.relay.ws, ['bearer', a.token]), 401);
   // A valid token in another scheme than Bearer is not taken.
-  assert.equal(await refusedStatus(relay.ws, [], { authorization: `Basic ${a.token}` }), 401);
-  assert.equal(await refusedStatus(relay.ws, [], { authorization: a.token }), 401);
+  assert.equal(await refusedStatus(fx.relay.ws, [], { authorization: `Basic ${a.token}` }), 401);
+  assert.equal(await refusedStatus(fx.relay.ws, [], { authorization: a.token }), 401);
 });
 
 test('malformed tokens are refused with HTTP 401', async () => {
-  const a = await signUp(relay.http, 'Mal');
+  const a = await signUp(fx.relay.http, 'Mal');
   for (const bad of ['x', 'not.a.jwt', `${a.token}x`, a.token.slice(0, -4), a.token.split('.').slice(0, 2).join('.')]) {
     await expect401(bad, 'header');
     await expect401(bad, 'protocol');
@@ -115,8 +82,8 @@ test('malformed tokens are refused with HTTP 401', async () => {
 });
 
 test('forged tokens are refused with HTTP 401', async () => {
-  const a = await signUp(relay.http, 'Forge');
-  const b = await signUp(relay.http, 'Victim');
+  const a = await signUp(fx.relay.http, 'Forge');
+  const b = await signUp(fx.relay.http, 'Victim');
   const now = Math.floor(Date.now() / 1000);
   const claims = (id: number, tv = 0) => ({ id, sub: String(id), email: 'x@example.com', firstName: 'X', tv, iat: now, exp: now + 3600 });
   // Signed with another secret.
@@ -141,8 +108,8 @@ test('forged tokens are refused with HTTP 401', async () => {
 });
 
 test('several connections of one user each get exactly their own replies', async () => {
-  const a = await signUp(relay.http, 'Multi');
-  const b = await signUp(relay.http, 'Other');
+  const a = await signUp(fx.relay.http, 'Multi');
+  const b = await signUp(fx.relay.http, 'Other');
   const conns = [await connect(a, 'header'), await connect(a, 'protocol'), await connect(a, 'header')];
   // Every Client numbers its requests from 1: the same requestId on three sockets at once.
   const [r1, r2, r3] = await Promise.all([
@@ -163,7 +130,7 @@ test('several connections of one user each get exactly their own replies', async
 });
 
 test('requestId is echoed exactly (string or number), and absent when the request had none', async () => {
-  const a = await signUp(relay.http, 'Echo');
+  const a = await signUp(fx.relay.http, 'Echo');
   const c = await connect(a);
   const ids: (string | number)[] = ['req-α-1', 0, 42.5, -3, ''];
   for (const requestId of ids) {

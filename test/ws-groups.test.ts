@@ -1,86 +1,16 @@
 // Groups: newGroup, addUserInGroup, leaveGroup replies and pushes, and membership changes taking
 // effect at once on live connections.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, signUp, sleep, type Account, type Frame } from './helpers/client.js';
+import { signUp, sleep } from './helpers/client.js';
+import { useRelay, QUIET_MS, assertIsoDate, ok, assertPush, errorOf, assertNoPush, count } from './helpers/protocol.js';
 
-let db: TestDatabase;
-let relay: RelayProcess;
-const open: Client[] = [];
-
-before(async () => {
-  db = await createTestDatabase('ws_groups');
-  relay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000' });
-});
-after(async () => {
-  for (const c of open) c.ws.terminate();
-  await relay?.stop();
-  await db?.drop();
-});
-
-const QUIET_MS = 300;
-
-async function connect(a: Account, how: 'header' | 'protocol' = 'header'): Promise<Client> {
-  const c = await Client.connect(relay.ws, a.token, how);
-  open.push(c);
-  return c;
-}
-
-function assertIsoDate(value: unknown, what: string): void {
-  assert.equal(typeof value, 'string', `${what} is a string`);
-  assert.match(value as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, `${what} is an ISO date`);
-}
-
-function assertReply(f: Frame, type: string): any {
-  assert.equal(f.error, undefined, `expected a success reply to ${type}, got ${JSON.stringify(f)}`);
-  assert.deepEqual(Object.keys(f).sort(), ['params', 'requestId', 'success', 'type']);
-  assert.equal(f.type, type);
-  assert.equal(f.success, true);
-  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
-  assert.equal(f.params.message, null);
-  assert.equal(f.params.senderName, null);
-  return f.params.data;
-}
-
-async function ok(c: Client, type: string, params?: unknown): Promise<any> {
-  return assertReply(await c.request(type, params), type);
-}
-
-function assertPush(f: Frame, type: string, message: string, senderName: string): any {
-  assert.deepEqual(Object.keys(f).sort(), ['params', 'success', 'type'], `push keys: ${JSON.stringify(f)}`);
-  assert.equal(f.type, type);
-  assert.equal(f.success, true);
-  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
-  assert.equal(f.params.message, message);
-  assert.equal(f.params.senderName, senderName);
-  return f.params.data;
-}
-
-async function errorOf(c: Client, type: string, params: unknown, code: string): Promise<Frame> {
-  const f = await c.request(type, params);
-  assert.deepEqual(Object.keys(f).sort(), ['code', 'error', 'message', 'requestId', 'type'], JSON.stringify(f));
-  assert.equal(f.error, true);
-  assert.equal(f.type, type);
-  assert.equal(f.code, code, JSON.stringify(f));
-  assert.ok(typeof f.message === 'string' && f.message.length > 0);
-  assert.doesNotMatch(f.message, /\b(select|insert|relation|syntax)\b|\n\s+at /i);
-  return f;
-}
-
-async function assertNoPush(c: Client, type: string, match: (d: any) => boolean, what: string, waitMs = QUIET_MS): Promise<void> {
-  if (waitMs > 0) await sleep(waitMs);
-  const got = c.pushes(type).filter((f) => match(f.params.data));
-  assert.equal(got.length, 0, `${what}: unexpected ${type} push ${JSON.stringify(got)}`);
-}
-
-const count = (c: Client, type: string, match: (d: any) => boolean): number =>
-  c.pushes(type).filter((f) => match(f.params.data)).length;
+const fx = useRelay('ws_groups', { AUTH_RATE_PER_MINUTE: '100000' });
+const { connect } = fx;
 
 test('newGroup: reply {groupId, groupName, createdAt}; the creator\'s other connections get the push and join', async () => {
-  const a = await signUp(relay.http, 'Creator');
-  const b = await signUp(relay.http, 'Stranger');
+  const a = await signUp(fx.relay.http, 'Creator');
+  const b = await signUp(fx.relay.http, 'Stranger');
   const a1 = await connect(a);
   const a2 = await connect(a, 'protocol');
   const a3 = await connect(a);
@@ -112,10 +42,10 @@ test('newGroup: reply {groupId, groupName, createdAt}; the creator\'s other conn
 });
 
 test('addUserInGroup: reply null; all members and every connection of the added user get the push', async () => {
-  const a = await signUp(relay.http, 'Adder');
-  const m = await signUp(relay.http, 'Member');
-  const n = await signUp(relay.http, 'Newbie');
-  const o = await signUp(relay.http, 'Onlooker');
+  const a = await signUp(fx.relay.http, 'Adder');
+  const m = await signUp(fx.relay.http, 'Member');
+  const n = await signUp(fx.relay.http, 'Newbie');
+  const o = await signUp(fx.relay.http, 'Onlooker');
   const a1 = await connect(a);
   const a2 = await connect(a);
   const m1 = await connect(m);
@@ -142,8 +72,8 @@ test('addUserInGroup: reply null; all members and every connection of the added 
 });
 
 test('a user added to a group gets its messages at once on every already-open connection', async () => {
-  const a = await signUp(relay.http, 'Host');
-  const b = await signUp(relay.http, 'Guest');
+  const a = await signUp(fx.relay.http, 'Host');
+  const b = await signUp(fx.relay.http, 'Guest');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const b2 = await connect(b, 'protocol');
@@ -169,9 +99,9 @@ test('a user added to a group gets its messages at once on every already-open co
 });
 
 test('addUserInGroup errors: not a member (FORBIDDEN), twice (CONFLICT), no such account (NOT_FOUND)', async () => {
-  const a = await signUp(relay.http, 'Admin');
-  const b = await signUp(relay.http, 'Bystander');
-  const c = await signUp(relay.http, 'Candidate');
+  const a = await signUp(fx.relay.http, 'Admin');
+  const b = await signUp(fx.relay.http, 'Bystander');
+  const c = await signUp(fx.relay.http, 'Candidate');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const c1 = await connect(c);
@@ -199,9 +129,9 @@ test('addUserInGroup errors: not a member (FORBIDDEN), twice (CONFLICT), no such
 });
 
 test('leaveGroup: reply null; remaining members and the leaver\'s other connections get the push; no more messages after', async () => {
-  const a = await signUp(relay.http, 'Stayer');
-  const b = await signUp(relay.http, 'Leaver');
-  const c = await signUp(relay.http, 'Third');
+  const a = await signUp(fx.relay.http, 'Stayer');
+  const b = await signUp(fx.relay.http, 'Leaver');
+  const c = await signUp(fx.relay.http, 'Third');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const b2 = await connect(b, 'protocol');
@@ -226,7 +156,7 @@ test('leaveGroup: reply null; remaining members and the leaver\'s other connecti
   await c1.push('messageInGroup', (d) => d.id === m1.id);
   for (const conn of [b1, b2, b3]) await assertNoPush(conn, 'messageInGroup', (d) => d.id === m1.id, 'a connection of the leaver');
   // Nor are later membership events pushed to the leaver.
-  const d = await signUp(relay.http, 'Dora');
+  const d = await signUp(fx.relay.http, 'Dora');
   await ok(a1, 'addUserInGroup', { groupId: g.groupId, userId: d.id });
   await c1.push('addUserInGroup', (x) => x.userId === d.id);
   for (const conn of [b1, b2, b3]) await assertNoPush(conn, 'addUserInGroup', (x) => x.userId === d.id, 'the leaver', 0);
@@ -248,7 +178,7 @@ test('leaveGroup: reply null; remaining members and the leaver\'s other connecti
 });
 
 test('the last member leaving empties the group; nobody can then read it', async () => {
-  const a = await signUp(relay.http, 'Last');
+  const a = await signUp(fx.relay.http, 'Last');
   const a1 = await connect(a);
   const a2 = await connect(a);
   const g = await ok(a1, 'newGroup', { groupName: 'Solo' });

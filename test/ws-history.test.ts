@@ -1,59 +1,15 @@
 // Histories: getlatestMessageDialog and getlatestMessageGroup — row shapes, order, page/limit,
 // beforeId/afterId, group history from before joining, current names, deleted accounts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, http, signUp, sleep, type Account, type Frame } from './helpers/client.js';
+import { Client, http, signUp, sleep } from './helpers/client.js';
+import { useRelay, ok, errorOf } from './helpers/protocol.js';
 
-let db: TestDatabase;
-let relay: RelayProcess;
-const open: Client[] = [];
-
-before(async () => {
-  db = await createTestDatabase('ws_history');
-  relay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000' });
-});
-after(async () => {
-  for (const c of open) c.ws.terminate();
-  await relay?.stop();
-  await db?.drop();
-});
+const fx = useRelay('ws_history', { AUTH_RATE_PER_MINUTE: '100000' });
+const { connect } = fx;
 
 const DIALOG_KEYS = ['content', 'created_at', 'id', 'receiver_id', 'receverName', 'senderName', 'sender_id'];
 const GROUP_KEYS = ['content', 'created_at', 'group_id', 'id', 'senderName', 'sender_id'];
-
-async function connect(a: Account, how: 'header' | 'protocol' = 'header'): Promise<Client> {
-  const c = await Client.connect(relay.ws, a.token, how);
-  open.push(c);
-  return c;
-}
-
-function assertReply(f: Frame, type: string): any {
-  assert.equal(f.error, undefined, `expected a success reply to ${type}, got ${JSON.stringify(f)}`);
-  assert.deepEqual(Object.keys(f).sort(), ['params', 'requestId', 'success', 'type']);
-  assert.equal(f.type, type);
-  assert.equal(f.success, true);
-  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
-  assert.equal(f.params.message, null);
-  assert.equal(f.params.senderName, null);
-  return f.params.data;
-}
-
-async function ok(c: Client, type: string, params?: unknown): Promise<any> {
-  return assertReply(await c.request(type, params), type);
-}
-
-async function errorOf(c: Client, type: string, params: unknown, code: string): Promise<Frame> {
-  const f = await c.request(type, params);
-  assert.deepEqual(Object.keys(f).sort(), ['code', 'error', 'message', 'requestId', 'type'], JSON.stringify(f));
-  assert.equal(f.error, true);
-  assert.equal(f.type, type);
-  assert.equal(f.code, code, JSON.stringify(f));
-  assert.ok(typeof f.message === 'string' && f.message.length > 0);
-  assert.doesNotMatch(f.message, /\b(select|insert|relation|syntax)\b|\n\s+at /i);
-  return f;
-}
 
 const dialog = (c: Client, receiverId: number, extra: Record<string, unknown> = {}) =>
   ok(c, 'getlatestMessageDialog', { receiverId, ...extra });
@@ -73,9 +29,9 @@ async function exchange(a: Client, aId: number, b: Client, bId: number, n: numbe
 }
 
 test('dialog history: both directions, newest first, exact row shape with receverName', async () => {
-  const a = await signUp(relay.http, 'Ada');
-  const b = await signUp(relay.http, 'Ben');
-  const c = await signUp(relay.http, 'Cid');
+  const a = await signUp(fx.relay.http, 'Ada');
+  const b = await signUp(fx.relay.http, 'Ben');
+  const c = await signUp(fx.relay.http, 'Cid');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const c1 = await connect(c);
@@ -100,13 +56,13 @@ test('dialog history: both directions, newest first, exact row shape with receve
   assert.deepEqual(rows.map((r: any) => r.content), ['m3', 'm2', 'm1', 'm0']);
   assert.deepEqual(await dialog(b1, a.id), rows, 'both sides see the same history');
   // A dialog with someone one never wrote to is empty, not an error.
-  const d = await signUp(relay.http, 'Dee');
+  const d = await signUp(fx.relay.http, 'Dee');
   assert.deepEqual(await dialog(a1, d.id), []);
 });
 
 test('dialog history pages with page/limit across several pages; default limit is 20', async () => {
-  const a = await signUp(relay.http, 'Pager');
-  const b = await signUp(relay.http, 'Paged');
+  const a = await signUp(fx.relay.http, 'Pager');
+  const b = await signUp(fx.relay.http, 'Paged');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const sent = await exchange(a1, a.id, b1, b.id, 25);
@@ -123,8 +79,8 @@ test('dialog history pages with page/limit across several pages; default limit i
 });
 
 test('dialog history: beforeId pages stay stable while new messages arrive; afterId catches up oldest first', async () => {
-  const a = await signUp(relay.http, 'Before');
-  const b = await signUp(relay.http, 'After');
+  const a = await signUp(fx.relay.http, 'Before');
+  const b = await signUp(fx.relay.http, 'After');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const sent = await exchange(a1, a.id, b1, b.id, 25, 'old');
@@ -154,9 +110,9 @@ test('dialog history: beforeId pages stay stable while new messages arrive; afte
 });
 
 test('group history: newest first, exact row shape, paging, beforeId/afterId; late members see it all', async () => {
-  const a = await signUp(relay.http, 'Gwen');
-  const b = await signUp(relay.http, 'Gus');
-  const late = await signUp(relay.http, 'Late');
+  const a = await signUp(fx.relay.http, 'Gwen');
+  const b = await signUp(fx.relay.http, 'Gus');
+  const late = await signUp(fx.relay.http, 'Late');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const l1 = await connect(late);
@@ -204,8 +160,8 @@ test('group history: newest first, exact row shape, paging, beforeId/afterId; la
 });
 
 test('names in histories are the current firstName (PATCH /profile)', async () => {
-  const a = await signUp(relay.http, 'Oldname');
-  const b = await signUp(relay.http, 'Reader');
+  const a = await signUp(fx.relay.http, 'Oldname');
+  const b = await signUp(fx.relay.http, 'Reader');
   const a1 = await connect(a);
   const b1 = await connect(b);
   await ok(a1, 'privateMessage', { receiverId: b.id, content: 'from a' });
@@ -216,7 +172,7 @@ test('names in histories are the current firstName (PATCH /profile)', async () =
   const before = await dialog(b1, a.id);
   assert.deepEqual(before.map((r: any) => [r.senderName, r.receverName]), [['Reader', 'Oldname'], ['Oldname', 'Reader']]);
 
-  const res = await http(relay.http, 'PATCH', '/profile', { token: a.token, body: { firstName: 'Newname' } });
+  const res = await http(fx.relay.http, 'PATCH', '/profile', { token: a.token, body: { firstName: 'Newname' } });
   assert.equal(res.status, 200);
   assert.equal(res.body.firstName, 'Newname');
 
@@ -233,8 +189,8 @@ test('names in histories are the current firstName (PATCH /profile)', async () =
 });
 
 test('a deleted account: "Deleted account" in histories, leaveGroup pushes for its groups, NOT_FOUND as a target', async () => {
-  const a = await signUp(relay.http, 'Survivor');
-  const d = await signUp(relay.http, 'Doomed');
+  const a = await signUp(fx.relay.http, 'Survivor');
+  const d = await signUp(fx.relay.http, 'Doomed');
   const a1 = await connect(a);
   const a2 = await connect(a);
   const d1 = await connect(d);
@@ -249,7 +205,7 @@ test('a deleted account: "Deleted account" in histories, leaveGroup pushes for i
   const fromD = await ok(d1, 'privateMessage', { receiverId: a.id, content: 'bye A' });
   const inGroup = await ok(d1, 'messageInGroup', { groupId: g1.groupId, content: 'D in G1' });
 
-  const res = await http(relay.http, 'DELETE', '/profile', { token: d.token });
+  const res = await http(fx.relay.http, 'DELETE', '/profile', { token: d.token });
   assert.equal(res.status, 200);
 
   for (const conn of [a1, a2]) {
@@ -282,5 +238,5 @@ test('a deleted account: "Deleted account" in histories, leaveGroup pushes for i
   // D's own group lives on with no members.
   await errorOf(a1, 'getlatestMessageGroup', { groupId: own.groupId }, 'FORBIDDEN');
   // The old token is dead.
-  await assert.rejects(Client.connect(relay.ws, d.token), (err: Error & { status?: number }) => err.status === 401);
+  await assert.rejects(Client.connect(fx.relay.ws, d.token), (err: Error & { status?: number }) => err.status === 401);
 });

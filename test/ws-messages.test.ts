@@ -1,88 +1,17 @@
 // Sending: privateMessage and messageInGroup replies and pushes (who gets them, who does not),
 // idempotent sends with clientMessageId, and reply order on one connection.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, signUp, sleep, type Account, type Frame } from './helpers/client.js';
+import { signUp, sleep } from './helpers/client.js';
+import { useRelay, QUIET_MS, assertIsoDate, ok, assertPush, errorOf, assertNoPush } from './helpers/protocol.js';
 
-let db: TestDatabase;
-let relay: RelayProcess;
-const open: Client[] = [];
-
-before(async () => {
-  db = await createTestDatabase('ws_messages');
-  relay = await startRelay({ DATABASE_URL: db.url, AUTH_RATE_PER_MINUTE: '100000' });
-});
-after(async () => {
-  for (const c of open) c.ws.terminate();
-  await relay?.stop();
-  await db?.drop();
-});
-
-const QUIET_MS = 300;
-
-async function connect(a: Account, how: 'header' | 'protocol' = 'header'): Promise<Client> {
-  const c = await Client.connect(relay.ws, a.token, how);
-  open.push(c);
-  return c;
-}
-
-function assertIsoDate(value: unknown, what: string): void {
-  assert.equal(typeof value, 'string', `${what} is a string`);
-  assert.match(value as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, `${what} is an ISO date`);
-}
-
-/** A success reply: the brief's envelope with message/senderName null and the requestId echoed. */
-function assertReply(f: Frame, type: string): any {
-  assert.equal(f.error, undefined, `expected a success reply to ${type}, got ${JSON.stringify(f)}`);
-  assert.deepEqual(Object.keys(f).sort(), ['params', 'requestId', 'success', 'type']);
-  assert.equal(f.type, type);
-  assert.equal(f.success, true);
-  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
-  assert.equal(f.params.message, null);
-  assert.equal(f.params.senderName, null);
-  return f.params.data;
-}
-
-async function ok(c: Client, type: string, params?: unknown): Promise<any> {
-  return assertReply(await c.request(type, params), type);
-}
-
-/** A push: the same envelope with message and senderName filled, never a requestId. */
-function assertPush(f: Frame, type: string, message: string, senderName: string): any {
-  assert.deepEqual(Object.keys(f).sort(), ['params', 'success', 'type'], `push keys: ${JSON.stringify(f)}`);
-  assert.equal(f.type, type);
-  assert.equal(f.success, true);
-  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
-  assert.equal(f.params.message, message);
-  assert.equal(f.params.senderName, senderName);
-  return f.params.data;
-}
-
-async function errorOf(c: Client, type: string, params: unknown, code: string): Promise<Frame> {
-  const f = await c.request(type, params);
-  assert.deepEqual(Object.keys(f).sort(), ['code', 'error', 'message', 'requestId', 'type'], JSON.stringify(f));
-  assert.equal(f.error, true);
-  assert.equal(f.type, type);
-  assert.equal(f.code, code, JSON.stringify(f));
-  assert.equal(typeof f.message, 'string');
-  assert.ok(f.message.length > 0);
-  assert.doesNotMatch(f.message, /\b(select|insert|relation|syntax)\b|\n\s+at /i);
-  return f;
-}
-
-/** After a quiet period, no push of `type` matching `match` arrived on `c`. */
-async function assertNoPush(c: Client, type: string, match: (d: any) => boolean, what: string, waitMs = QUIET_MS): Promise<void> {
-  if (waitMs > 0) await sleep(waitMs);
-  const got = c.pushes(type).filter((f) => match(f.params.data));
-  assert.equal(got.length, 0, `${what}: unexpected ${type} push ${JSON.stringify(got)}`);
-}
+const fx = useRelay('ws_messages', { AUTH_RATE_PER_MINUTE: '100000' });
+const { connect } = fx;
 
 test('privateMessage: reply carries the stored message; receiver (all connections) and sender\'s other connections get the push', async () => {
-  const a = await signUp(relay.http, 'Alice');
-  const b = await signUp(relay.http, 'Bruno');
-  const c = await signUp(relay.http, 'Carla');
+  const a = await signUp(fx.relay.http, 'Alice');
+  const b = await signUp(fx.relay.http, 'Bruno');
+  const c = await signUp(fx.relay.http, 'Carla');
   const a1 = await connect(a, 'header');
   const a2 = await connect(a, 'protocol');
   const b1 = await connect(b, 'header');
@@ -120,7 +49,7 @@ test('privateMessage: reply carries the stored message; receiver (all connection
 });
 
 test('privateMessage to oneself is stored and pushed once to the other connections', async () => {
-  const a = await signUp(relay.http, 'Solo');
+  const a = await signUp(fx.relay.http, 'Solo');
   const a1 = await connect(a);
   const a2 = await connect(a);
   const data = await ok(a1, 'privateMessage', { receiverId: a.id, content: 'note to self' });
@@ -133,17 +62,17 @@ test('privateMessage to oneself is stored and pushed once to the other connectio
 });
 
 test('privateMessage to an account that does not exist is NOT_FOUND', async () => {
-  const a = await signUp(relay.http, 'Lonely');
+  const a = await signUp(fx.relay.http, 'Lonely');
   const a1 = await connect(a);
   const f = await errorOf(a1, 'privateMessage', { receiverId: 2147483647, content: 'anyone?' }, 'NOT_FOUND');
   assert.match(f.message, /not found/i);
 });
 
 test('messageInGroup: reply carries the stored message; every member connection but the sending one gets the push', async () => {
-  const a = await signUp(relay.http, 'Gina');
-  const b = await signUp(relay.http, 'Hans');
-  const c = await signUp(relay.http, 'Ivy');
-  const out = await signUp(relay.http, 'Outsider');
+  const a = await signUp(fx.relay.http, 'Gina');
+  const b = await signUp(fx.relay.http, 'Hans');
+  const c = await signUp(fx.relay.http, 'Ivy');
+  const out = await signUp(fx.relay.http, 'Outsider');
   const a1 = await connect(a);
   const a2 = await connect(a, 'protocol');
   const b1 = await connect(b);
@@ -182,8 +111,8 @@ test('messageInGroup: reply carries the stored message; every member connection 
 });
 
 test('messageInGroup from a non-member, or to a group that does not exist, is FORBIDDEN and pushes nothing', async () => {
-  const a = await signUp(relay.http, 'Owner');
-  const x = await signUp(relay.http, 'Intruder');
+  const a = await signUp(fx.relay.http, 'Owner');
+  const x = await signUp(fx.relay.http, 'Intruder');
   const a1 = await connect(a);
   const x1 = await connect(x);
   const group = await ok(a1, 'newGroup', { groupName: 'Closed' });
@@ -197,8 +126,8 @@ test('messageInGroup from a non-member, or to a group that does not exist, is FO
 });
 
 test('idempotent privateMessage: the same clientMessageId returns the first message, stored and pushed once', async () => {
-  const a = await signUp(relay.http, 'Idem');
-  const b = await signUp(relay.http, 'Potent');
+  const a = await signUp(fx.relay.http, 'Idem');
+  const b = await signUp(fx.relay.http, 'Potent');
   const a1 = await connect(a);
   const a2 = await connect(a);
   const b1 = await connect(b);
@@ -222,7 +151,7 @@ test('idempotent privateMessage: the same clientMessageId returns the first mess
   assert.notEqual(b2msg.id, first.id);
 
   // Different content, different receiver, or the other send type with the same id: CONFLICT, nothing stored.
-  const c = await signUp(relay.http, 'Third');
+  const c = await signUp(fx.relay.http, 'Third');
   for (const [type, p] of [
     ['privateMessage', { ...params, content: 'something else' }],
     ['privateMessage', { ...params, receiverId: c.id }],
@@ -238,8 +167,8 @@ test('idempotent privateMessage: the same clientMessageId returns the first mess
 });
 
 test('idempotent sends raced from two connections at once are stored once', async () => {
-  const a = await signUp(relay.http, 'Racer');
-  const b = await signUp(relay.http, 'Target');
+  const a = await signUp(fx.relay.http, 'Racer');
+  const b = await signUp(fx.relay.http, 'Target');
   const a1 = await connect(a);
   const a2 = await connect(a);
   const b1 = await connect(b);
@@ -253,8 +182,8 @@ test('idempotent sends raced from two connections at once are stored once', asyn
 });
 
 test('idempotent messageInGroup: the same clientMessageId returns the first message; different content is CONFLICT', async () => {
-  const a = await signUp(relay.http, 'GIdem');
-  const b = await signUp(relay.http, 'GMember');
+  const a = await signUp(fx.relay.http, 'GIdem');
+  const b = await signUp(fx.relay.http, 'GMember');
   const a1 = await connect(a);
   const b1 = await connect(b);
   const group = await ok(a1, 'newGroup', { groupName: 'Idempotent' });
@@ -276,8 +205,8 @@ test('idempotent messageInGroup: the same clientMessageId returns the first mess
 });
 
 test('replies to one connection come in request order, reads see the writes before them', async () => {
-  const a = await signUp(relay.http, 'Order');
-  const b = await signUp(relay.http, 'Peer');
+  const a = await signUp(fx.relay.http, 'Order');
+  const b = await signUp(fx.relay.http, 'Peer');
   const a1 = await connect(a);
   const group = await ok(a1, 'newGroup', { groupName: 'Ordered' });
   const first = a1.frames.length;

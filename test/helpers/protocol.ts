@@ -1,0 +1,162 @@
+// Shared pieces of the WebSocket tests: a per-file Relay fixture and the checks of the envelope
+// (PROTOCOL.md "Envelope"): success replies, pushes, error replies.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { startRelay, type RelayProcess } from './server.js';
+import { Client, sleep, type Account, type Frame } from './client.js';
+
+export type AuthHow = 'header' | 'protocol';
+
+export interface RelayFixture {
+  /** The server started in `before` (throws if read before it started). */
+  readonly relay: RelayProcess;
+  /** The file's own database, created in `before`, dropped in `after`. */
+  readonly db: TestDatabase;
+  /**
+   * Opens a Client (as `account`, or with a raw token) on `url` (the fixture's server by
+   * default); it is terminated in `after`.
+   */
+  connect(account: Account | string, how?: AuthHow, url?: string): Promise<Client>;
+  /** Starts one more server on the same database (already migrated); it is stopped in `after`, with the first. */
+  startAnother(env: Record<string, string | undefined>): Promise<RelayProcess>;
+}
+
+/**
+ * Registers node:test hooks for this file: `before` creates a database of its own (`label`),
+ * starts a server on it with `env`, then runs `setup` (the file's own preparation: a top-level
+ * `before` of the file's own would not wait for this one); `after` terminates every Client
+ * opened through `connect`, stops the servers and drops the database.
+ */
+export function useRelay(
+  label: string,
+  env: Record<string, string | undefined> = {},
+  setup?: (fixture: RelayFixture) => Promise<void>,
+): RelayFixture {
+  let db: TestDatabase | undefined;
+  let relay: RelayProcess | undefined;
+  const others: RelayProcess[] = [];
+  const open: Client[] = [];
+
+  before(async () => {
+    db = await createTestDatabase(label);
+    relay = await startRelay({ DATABASE_URL: db.url, ...env });
+    await setup?.(fixture);
+  });
+  after(async () => {
+    for (const c of open) c.ws.terminate();
+    await Promise.all([relay?.stop(), ...others.map((r) => r.stop())]);
+    await db?.drop();
+  });
+
+  const fixture: RelayFixture = {
+    get relay(): RelayProcess {
+      if (!relay) throw new Error('the relay is not started yet');
+      return relay;
+    },
+    get db(): TestDatabase {
+      if (!db) throw new Error('the test database is not created yet');
+      return db;
+    },
+    async connect(account, how = 'header', url = fixture.relay.ws) {
+      const c = await Client.connect(url, typeof account === 'string' ? account : account.token, how);
+      open.push(c);
+      return c;
+    },
+    async startAnother(extraEnv) {
+      const r = await startRelay(extraEnv);
+      others.push(r);
+      return r;
+    },
+  };
+  return fixture;
+}
+
+/** How long a test waits before concluding that a push did not come. */
+export const QUIET_MS = 300;
+
+export function assertIsoDate(value: unknown, what: string): void {
+  assert.equal(typeof value, 'string', `${what} is a string`);
+  assert.match(value as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, `${what} is an ISO date`);
+}
+
+/** A success reply: the brief's envelope with message/senderName null and the requestId echoed. */
+export function assertReply(f: Frame, type: string): any {
+  assert.equal(f.error, undefined, `expected a success reply to ${type}, got ${JSON.stringify(f)}`);
+  assert.deepEqual(Object.keys(f).sort(), ['params', 'requestId', 'success', 'type']);
+  assert.equal(f.type, type);
+  assert.equal(f.success, true);
+  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
+  assert.equal(f.params.message, null);
+  assert.equal(f.params.senderName, null);
+  return f.params.data;
+}
+
+/** Sends a request, checks the reply with `assertReply` and returns its data. */
+export async function ok(c: Client, type: string, params?: unknown): Promise<any> {
+  return assertReply(await c.request(type, params), type);
+}
+
+/**
+ * Looser than `ok`: only checks that the reply has `success: true`, and returns its data
+ * (the cluster tests check delivery across nodes, not the envelope).
+ */
+export async function okLoose(c: Client, type: string, params: unknown): Promise<any> {
+  const reply = await c.request(type, params);
+  assert.equal(reply.success, true, `${type} failed: ${JSON.stringify(reply)}`);
+  return reply.params.data;
+}
+
+/** A push: the same envelope with message and senderName filled, never a requestId. */
+export function assertPush(f: Frame, type: string, message: string, senderName: string): any {
+  assert.deepEqual(Object.keys(f).sort(), ['params', 'success', 'type'], `push keys: ${JSON.stringify(f)}`);
+  assert.equal(f.type, type);
+  assert.equal(f.success, true);
+  assert.deepEqual(Object.keys(f.params).sort(), ['data', 'message', 'senderName']);
+  assert.equal(f.params.message, message);
+  assert.equal(f.params.senderName, senderName);
+  return f.params.data;
+}
+
+/**
+ * Sends a request and checks the error reply: {code, error: true, message, requestId, type}
+ * with `code`, and a non-empty message without SQL or a stack trace.
+ */
+export async function errorOf(c: Client, type: string, params: unknown, code: string): Promise<Frame> {
+  const f = await c.request(type, params);
+  assert.deepEqual(Object.keys(f).sort(), ['code', 'error', 'message', 'requestId', 'type'], JSON.stringify(f));
+  assert.equal(f.error, true);
+  assert.equal(f.type, type);
+  assert.equal(f.code, code, JSON.stringify(f));
+  assert.equal(typeof f.message, 'string');
+  assert.ok(f.message.length > 0);
+  assert.doesNotMatch(f.message, /\b(select|insert|relation|syntax)\b|\n\s+at /i);
+  return f;
+}
+
+/** How many pushes of `type` whose data matches `c` has received so far. */
+export function count(c: Client, type: string, match: (data: any) => boolean): number {
+  return c.pushes(type).filter((f) => match(f.params.data)).length;
+}
+
+/** After a quiet period, no push of `type` matching `match` arrived on `c`. */
+export async function assertNoPush(c: Client, type: string, match: (d: any) => boolean, what: string, waitMs = QUIET_MS): Promise<void> {
+  if (waitMs > 0) await sleep(waitMs);
+  const got = c.pushes(type).filter((f) => match(f.params.data));
+  assert.equal(got.length, 0, `${what}: unexpected ${type} push ${JSON.stringify(got)}`);
+}
+
+/** Every client gets the push (within 3 s), and after `settleMs` still exactly one of it. */
+export async function expectOnce(cs: Client[], type: string, match: (data: any) => boolean, settleMs = QUIET_MS): Promise<void> {
+  await Promise.all(cs.map((c) => c.push(type, match, 3000)));
+  await sleep(settleMs);
+  for (const [i, c] of cs.entries()) assert.equal(count(c, type, match), 1, `client #${i}: one ${type} push`);
+}
+
+/** Expects Client.connect to `url` with `token` to be refused with HTTP 401. */
+export async function expect401(url: string, token: string, how: AuthHow = 'header'): Promise<void> {
+  await assert.rejects(Client.connect(url, token, how), (err: Error & { status?: number }) => {
+    assert.equal(err.status, 401, `expected 401, got ${err.message}`);
+    return true;
+  });
+}
