@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
-import { createMessages } from '../src/db/messages.js';
+import { createMessages, type Page } from '../src/db/messages.js';
 import type { Sql } from '../src/db/client.js';
 
 let db: TestDatabase;
@@ -174,37 +174,32 @@ test('chat list (listLastMessage) reads messages through indexes only', async ()
   assertNoSeqScanOnMessages(`chatList(me=${me}) [generic plan]`, await explainGeneric(build() as unknown as Pending, await parametersOf(build)));
 });
 
+/** Every way a history is paged, checked with bound parameters and as the generic plan. */
+async function assertHistoryIndexed(name: string, lastId: number, build: (page: Page) => unknown): Promise<void> {
+  const pages = [
+    ['page 1', { limit: 20, offset: 0 }],
+    ['page 3', { limit: 20, offset: 40 }],
+    ['beforeId', { limit: 20, offset: 0, beforeId: lastId }],
+    ['afterId', { limit: 20, offset: 0, afterId: 1 }],
+  ] as const;
+  for (const [label, page] of pages) {
+    assertNoSeqScanOnMessages(`${name}, ${label}) [bound parameters]`, await explainBound(build(page) as Pending));
+    const query = () => build(page) as Pending;
+    assertNoSeqScanOnMessages(`${name}, ${label}) [generic plan]`, await explainGeneric(query(), await parametersOf(query)));
+  }
+}
+
 test('dialog history (getlatestMessageDialog) reads messages through indexes only', async () => {
   const messages = createMessages(sql);
   const { me, peer } = await pickUser();
   const [last] = await sql<{ id: number }[]>`
     select max(id)::int as id from messages where least(sender_id, receiver_id) = ${me} and greatest(sender_id, receiver_id) = ${peer}`;
-  const pages = [
-    ['page 1', { limit: 20, offset: 0 }],
-    ['page 3', { limit: 20, offset: 40 }],
-    ['beforeId', { limit: 20, offset: 0, beforeId: last!.id }],
-    ['afterId', { limit: 20, offset: 0, afterId: 1 }],
-  ] as const;
-  for (const [label, page] of pages) {
-    assertNoSeqScanOnMessages(`dialogHistory(${me}, ${peer}, ${label}) [bound parameters]`, await explainBound(messages.dialogHistory(me, peer, page)));
-    const build = () => messages.dialogHistory(me, peer, page);
-    assertNoSeqScanOnMessages(`dialogHistory(${me}, ${peer}, ${label}) [generic plan]`, await explainGeneric(build() as unknown as Pending, await parametersOf(build)));
-  }
+  await assertHistoryIndexed(`dialogHistory(${me}, ${peer}`, last!.id, (page) => messages.dialogHistory(me, peer, page));
 });
 
 test('group history (getlatestMessageGroup) reads messages through indexes only', async () => {
   const messages = createMessages(sql);
   const { me, groupId } = await pickUser();
   const [last] = await sql<{ id: number }[]>`select max(id)::int as id from messages where group_id = ${groupId}`;
-  const pages = [
-    ['page 1', { limit: 20, offset: 0 }],
-    ['page 3', { limit: 20, offset: 40 }],
-    ['beforeId', { limit: 20, offset: 0, beforeId: last!.id }],
-    ['afterId', { limit: 20, offset: 0, afterId: 1 }],
-  ] as const;
-  for (const [label, page] of pages) {
-    assertNoSeqScanOnMessages(`groupHistory(${groupId}, ${label}) [bound parameters]`, await explainBound(messages.groupHistory(me, groupId, page)));
-    const build = () => messages.groupHistory(me, groupId, page);
-    assertNoSeqScanOnMessages(`groupHistory(${groupId}, ${label}) [generic plan]`, await explainGeneric(build() as unknown as Pending, await parametersOf(build)));
-  }
+  await assertHistoryIndexed(`groupHistory(${groupId}`, last!.id, (page) => messages.groupHistory(me, groupId, page));
 });

@@ -1,4 +1,5 @@
 /** Pieces every scenario's generator side shares: opening its planned connections, counting. */
+import { nowMicros } from '../lib/clock.js';
 import { mintTokens } from '../lib/tokens.js';
 import { describeFailures, openMany } from '../lib/connector.js';
 import type { LeanHandlers, LeanSocket, WsTarget } from '../lib/wsclient.js';
@@ -57,4 +58,44 @@ export async function closeAll(sockets: readonly LeanSocket[]): Promise<void> {
   for (const socket of sockets) socket.close();
   // Give the close frames a moment to leave before the process exits.
   await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+/**
+ * The measured part of a round, shared by every closed-loop agent: when it was marked and
+ * stopped, and which connections the server closed meanwhile (closes we make ourselves when
+ * the run ends are not counted).
+ */
+export class RoundWindow {
+  measuring = false;
+  markAt = 0;
+  private stopAt = 0;
+  private closing = false;
+  private closed: Record<string, number> = {};
+
+  mark(): void {
+    this.markAt = nowMicros();
+    this.measuring = true;
+  }
+
+  stop(): void {
+    this.stopAt = nowMicros();
+    this.measuring = false;
+  }
+
+  /** Records a close by the server; closes count in the round they happen in, warm-up included. */
+  onClose(code: number, reason: string): void {
+    if (!this.closing) countInto(this.closed, `${code} ${reason}`.trim());
+  }
+
+  /** The window's length and the closes since the last call. */
+  take(): { windowSeconds: number; closedByServer: Record<string, number> } {
+    const closedByServer = this.closed;
+    this.closed = {};
+    return { windowSeconds: (this.stopAt - this.markAt) / 1e6, closedByServer };
+  }
+
+  async closeAll(sockets: readonly LeanSocket[]): Promise<void> {
+    this.closing = true;
+    await closeAll(sockets);
+  }
 }

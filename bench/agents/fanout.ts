@@ -9,7 +9,7 @@ import { encodeHistogram, newHistogram } from '../lib/histogram.js';
 import { startPacer } from '../lib/pacer.js';
 import { isErrorReply, newFacts, readErrorCode, scanFrame, tag, tagKind, tagValue } from '../lib/scan.js';
 import type { LeanSocket } from '../lib/wsclient.js';
-import { closeAll, countInto, drain, openPlanned, type ConnectionSetup, type PlannedConn } from './common.js';
+import { countInto, drain, openPlanned, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
 import type { Agent, Emit } from './types.js';
 
 export interface FanoutConn extends PlannedConn {
@@ -68,15 +68,11 @@ export function createFanoutAgent(setup: FanoutSetup, _emit: Emit): Agent<Fanout
   const senders: Sender[] = [];
   let mode: FanoutRound['mode'] = 'closed';
   let running = false;
-  let measuring = false;
-  let closing = false;
-  let markAt = 0;
-  let stopAt = 0;
+  const measured = new RoundWindow();
   let requestId = 0;
   let outstanding = 0;
   let stopPacer = (): void => undefined;
   let counts = { sends: 0, acks: 0, deliveries: 0, otherPushes: 0, skipped: 0 };
-  let closed: Record<string, number> = {};
   let errors: Record<string, number> = {};
 
   function send(sender: Sender, sentAt: number): void {
@@ -84,7 +80,7 @@ export function createFanoutAgent(setup: FanoutSetup, _emit: Emit): Agent<Fanout
     if (sender.socket === null || !sender.socket.send(text)) return;
     sender.pending.push(sentAt);
     outstanding++;
-    if (measuring) counts.sends++;
+    if (measured.measuring) counts.sends++;
   }
 
   function onReply(sender: Sender, frame: Buffer): void {
@@ -96,22 +92,22 @@ export function createFanoutAgent(setup: FanoutSetup, _emit: Emit): Agent<Fanout
       if (running && mode === 'closed') setTimeout(() => running && send(sender, nowMicros()), ERROR_BACKOFF_MS);
       return;
     }
-    if (measuring) {
+    if (measured.measuring) {
       counts.acks++;
-      if (sentAt >= markAt) ack.recordValue(Math.max(0, nowMicros() - sentAt));
+      if (sentAt >= measured.markAt) ack.recordValue(Math.max(0, nowMicros() - sentAt));
     }
     if (running && mode === 'closed') send(sender, nowMicros());
   }
 
   function onPush(frame: Buffer): void {
-    if (!measuring) return;
+    if (!measured.measuring) return;
     if (facts.tagAt === -1 || tagKind(frame, facts.tagAt) !== TAG_T) {
       counts.otherPushes++;
       return;
     }
     counts.deliveries++;
     const sentAt = tagValue(frame, facts.tagAt);
-    if (sentAt >= markAt) delivery.recordValue(Math.max(0, nowMicros() - sentAt));
+    if (sentAt >= measured.markAt) delivery.recordValue(Math.max(0, nowMicros() - sentAt));
   }
 
   return {
@@ -127,7 +123,7 @@ export function createFanoutAgent(setup: FanoutSetup, _emit: Emit): Agent<Fanout
             else if (sender !== null) onReply(sender, frame);
           },
           onClose(code, reason) {
-            if (!closing) countInto(closed, `${code} ${reason}`.trim());
+            measured.onClose(code, reason);
             // Nothing more will be answered on this connection: do not wait for it.
             if (sender !== null) {
               outstanding -= sender.pending.length;
@@ -167,33 +163,24 @@ export function createFanoutAgent(setup: FanoutSetup, _emit: Emit): Agent<Fanout
       errors = {};
       delivery = newHistogram();
       ack = newHistogram();
-      markAt = nowMicros();
-      measuring = true;
+      measured.mark();
     },
 
     async stop() {
-      stopAt = nowMicros();
-      measuring = false;
+      measured.stop();
       running = false;
       stopPacer();
       // Let the last sends be answered so the next round starts from a quiet server.
       await drain(() => outstanding === 0, DRAIN_MS);
-      // Closes count in the round they happen in, warm-up included.
-      const closedByServer = closed;
-      closed = {};
       return {
-        windowSeconds: (stopAt - markAt) / 1e6,
+        ...measured.take(),
         ...counts,
-        closedByServer,
         errors,
         delivery: encodeHistogram(delivery),
         ack: encodeHistogram(ack),
       };
     },
 
-    async close() {
-      closing = true;
-      await closeAll(sockets);
-    },
+    close: () => measured.closeAll(sockets),
   };
 }

@@ -7,7 +7,7 @@ import { nowMicros } from '../lib/clock.js';
 import { encodeHistogram, newHistogram } from '../lib/histogram.js';
 import { isErrorReply, newFacts, readErrorCode, scanFrame } from '../lib/scan.js';
 import type { LeanSocket } from '../lib/wsclient.js';
-import { closeAll, countInto, drain, openPlanned, type ConnectionSetup, type PlannedConn } from './common.js';
+import { countInto, drain, openPlanned, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
 import type { Agent, Emit } from './types.js';
 
 export type HistoryKind = 'listLastMessage' | 'getlatestMessageDialog' | 'getlatestMessageGroup';
@@ -30,7 +30,7 @@ export interface HistoryRound {
 
 export interface HistoryResult {
   windowSeconds: number;
-  /** Successful replies in the window. */
+  /** Successful replies in the measured. */
   replies: number;
   errors: Record<string, number>;
   /** Encoded histogram (µs): request → reply. */
@@ -87,13 +87,9 @@ export function createHistoryAgent(setup: HistorySetup, _emit: Emit): Agent<Hist
   const askers: Asker[] = [];
   let round: HistoryRound = { kind: 'listLastMessage', limit: 20 };
   let running = false;
-  let measuring = false;
-  let closing = false;
-  let markAt = 0;
-  let stopAt = 0;
+  const measured = new RoundWindow();
   let requestId = 0;
   let counts = { replies: 0, sampledRows: 0, sampledReplies: 0 };
-  let closed: Record<string, number> = {};
   let errors: Record<string, number> = {};
 
   function ask(asker: Asker): void {
@@ -115,9 +111,9 @@ export function createHistoryAgent(setup: HistorySetup, _emit: Emit): Agent<Hist
       counts.sampledReplies++;
       counts.sampledRows += Math.max(0, rowsIn(frame));
     }
-    if (measuring) {
+    if (measured.measuring) {
       counts.replies++;
-      if (asker.sentAt >= markAt) latency.recordValue(Math.max(0, nowMicros() - asker.sentAt));
+      if (asker.sentAt >= measured.markAt) latency.recordValue(Math.max(0, nowMicros() - asker.sentAt));
     }
     if (running) ask(asker);
   }
@@ -133,7 +129,7 @@ export function createHistoryAgent(setup: HistorySetup, _emit: Emit): Agent<Hist
             if (facts.requestId !== -1) onReply(asker, frame);
           },
           onClose(code, reason) {
-            if (!closing) countInto(closed, `${code} ${reason}`.trim());
+            measured.onClose(code, reason);
             asker.busy = false;
           },
         };
@@ -158,24 +154,18 @@ export function createHistoryAgent(setup: HistorySetup, _emit: Emit): Agent<Hist
       counts = { replies: 0, sampledRows: counts.sampledRows, sampledReplies: counts.sampledReplies };
       errors = {};
       latency = newHistogram();
-      markAt = nowMicros();
-      measuring = true;
+      measured.mark();
     },
 
     async stop() {
-      stopAt = nowMicros();
-      measuring = false;
+      measured.stop();
       running = false;
       await drain(() => askers.every((asker) => !asker.busy), DRAIN_MS);
-      const result = { windowSeconds: (stopAt - markAt) / 1e6, ...counts, closedByServer: closed, errors, latency: encodeHistogram(latency) };
+      const result = { ...measured.take(), ...counts, errors, latency: encodeHistogram(latency) };
       counts = { replies: 0, sampledRows: 0, sampledReplies: 0 };
-      closed = {};
       return result;
     },
 
-    async close() {
-      closing = true;
-      await closeAll(sockets);
-    },
+    close: () => measured.closeAll(sockets),
   };
 }

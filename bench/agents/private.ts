@@ -9,7 +9,7 @@ import { nowMicros } from '../lib/clock.js';
 import { encodeHistogram, newHistogram } from '../lib/histogram.js';
 import { isErrorReply, newFacts, readErrorCode, scanFrame, tag, tagKind, tagValue } from '../lib/scan.js';
 import type { LeanSocket } from '../lib/wsclient.js';
-import { closeAll, countInto, drain, openPlanned, type ConnectionSetup, type PlannedConn } from './common.js';
+import { countInto, drain, openPlanned, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
 import type { Agent, Emit } from './types.js';
 
 export interface PrivateConn extends PlannedConn {
@@ -32,7 +32,7 @@ export interface PrivateResult {
   sends: number;
   acks: number;
   errors: Record<string, number>;
-  /** Completed round trips (ping out, pong back) in the window. */
+  /** Completed round trips (ping out, pong back) in the measured. */
   roundTrips: number;
   otherPushes: number;
   /** Encoded histograms (µs): ping → pong received, send → ack. */
@@ -60,14 +60,10 @@ export function createPrivateAgent(setup: PrivateSetup, _emit: Emit): Agent<Priv
   let sockets: LeanSocket[] = [];
   const sides: Side[] = [];
   let running = false;
-  let measuring = false;
-  let closing = false;
-  let markAt = 0;
-  let stopAt = 0;
+  const measured = new RoundWindow();
   let requestId = 0;
   let outstanding = 0;
   let counts = { sends: 0, acks: 0, roundTrips: 0, otherPushes: 0 };
-  let closed: Record<string, number> = {};
   let errors: Record<string, number> = {};
 
   function send(side: Side, letter: 'p' | 'q', stamp: number): void {
@@ -75,7 +71,7 @@ export function createPrivateAgent(setup: PrivateSetup, _emit: Emit): Agent<Priv
     if (side.socket === null || !side.socket.send(text)) return;
     side.pending.push(nowMicros());
     outstanding++;
-    if (measuring) counts.sends++;
+    if (measured.measuring) counts.sends++;
   }
 
   function onReply(side: Side, frame: Buffer): void {
@@ -85,9 +81,9 @@ export function createPrivateAgent(setup: PrivateSetup, _emit: Emit): Agent<Priv
       // The ping (or pong) was refused, so its ball is out of play: serve a new one a little later.
       countInto(errors, readErrorCode(frame));
       if (running) setTimeout(() => running && send(side, 'p', nowMicros()), ERROR_BACKOFF_MS);
-    } else if (measuring) {
+    } else if (measured.measuring) {
       counts.acks++;
-      if (sentAt >= markAt) ack.recordValue(Math.max(0, nowMicros() - sentAt));
+      if (sentAt >= measured.markAt) ack.recordValue(Math.max(0, nowMicros() - sentAt));
     }
   }
 
@@ -97,12 +93,12 @@ export function createPrivateAgent(setup: PrivateSetup, _emit: Emit): Agent<Priv
       if (running) send(side, 'q', tagValue(frame, facts.tagAt));
     } else if (kind === TAG_PONG) {
       const pingedAt = tagValue(frame, facts.tagAt);
-      if (measuring && pingedAt >= markAt) {
+      if (measured.measuring && pingedAt >= measured.markAt) {
         counts.roundTrips++;
         roundTrip.recordValue(Math.max(0, nowMicros() - pingedAt));
       }
       if (running) send(side, 'p', nowMicros());
-    } else if (measuring) counts.otherPushes++;
+    } else if (measured.measuring) counts.otherPushes++;
   }
 
   return {
@@ -117,7 +113,7 @@ export function createPrivateAgent(setup: PrivateSetup, _emit: Emit): Agent<Priv
             else onReply(side, frame);
           },
           onClose(code, reason) {
-            if (!closing) countInto(closed, `${code} ${reason}`.trim());
+            measured.onClose(code, reason);
             // Nothing more will be answered on this connection: do not wait for it.
             outstanding -= side.pending.length;
             side.pending = [];
@@ -141,30 +137,22 @@ export function createPrivateAgent(setup: PrivateSetup, _emit: Emit): Agent<Priv
       errors = {};
       roundTrip = newHistogram();
       ack = newHistogram();
-      markAt = nowMicros();
-      measuring = true;
+      measured.mark();
     },
 
     async stop() {
-      stopAt = nowMicros();
-      measuring = false;
+      measured.stop();
       running = false;
       await drain(() => outstanding === 0, DRAIN_MS);
-      const closedByServer = closed;
-      closed = {};
       return {
-        windowSeconds: (stopAt - markAt) / 1e6,
+        ...measured.take(),
         ...counts,
-        closedByServer,
         errors,
         roundTrip: encodeHistogram(roundTrip),
         ack: encodeHistogram(ack),
       };
     },
 
-    async close() {
-      closing = true;
-      await closeAll(sockets);
-    },
+    close: () => measured.closeAll(sockets),
   };
 }

@@ -9,6 +9,7 @@ import { ClientError, CloseCode, ErrorCode, errorFrame, groupTopic, successFrame
 import { isStoreUnavailable, STORE_UNAVAILABLE } from '../db/errors.js';
 import { statusLine } from '../http/respond.js';
 import { takeToken } from './rateLimit.js';
+import { parseOrThrow } from '../validate.js';
 import { closeSlow } from './slowConsumers.js';
 import { resyncSockets } from './resync.js';
 
@@ -67,21 +68,16 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
     const started = performance.now();
     let outcome: string = 'ok';
     try {
-      const params = v.safeParse(handler.params, job.params, { abortEarly: true });
-      if (!params.success) {
-        const issue = params.issues[0];
-        const where = issue.path?.map((p) => String(p.key)).join('.');
-        outcome = ErrorCode.VALIDATION;
-        return errorFrame(job.type, ErrorCode.VALIDATION, where && !issue.message.startsWith(where) ? `${where}: ${issue.message}` : issue.message, job.requestId);
-      }
-      const data = await handler.handle({ s, ws, userId: ws.getUserData().userId }, params.output);
+      const params = parseOrThrow(handler.params, job.params);
+      const data = await handler.handle({ s, ws, userId: ws.getUserData().userId }, params);
       return successFrame(job.type, data, job.requestId);
     } catch (err) {
       outcome = err instanceof ClientError ? err.code : ErrorCode.INTERNAL;
       if (err instanceof ClientError) return errorFrame(job.type, err.code, err.message, job.requestId, err.extra);
+      const unavailable = isStoreUnavailable(err);
       metrics.handlerErrors.inc({ type: job.type });
-      metrics.dbErrors.inc({ kind: isStoreUnavailable(err) ? 'unavailable' : 'other' });
-      if (isStoreUnavailable(err)) {
+      metrics.dbErrors.inc({ kind: unavailable ? 'unavailable' : 'other' });
+      if (unavailable) {
         log.warn({ err, type: job.type }, 'database unavailable');
         return errorFrame(job.type, ErrorCode.INTERNAL, STORE_UNAVAILABLE, job.requestId);
       }
