@@ -23,7 +23,7 @@ export function createGroups(sql: Sql) {
           insert into groups (name, created_by) values (${name}, ${creatorId})
           returning id, name, created_at
         ), m as (
-          insert into group_members (group_id, user_id, joined_at) select id, ${creatorId}, created_at from g
+          insert into group_members (group_id, user_id, joined_at, role) select id, ${creatorId}, created_at, 'owner' from g
         )
         select id as "groupId", name as "groupName", created_at as "createdAt",
                (select first_name from users where id = ${creatorId}) as "creatorName"
