@@ -22,3 +22,11 @@ export function announceLeave(
 export function revokeSessions(pubsub: PubSub, userId: number, reason: string): void {
   pubsub.control(userId, { op: 'close', code: CloseCode.REVOKED, reason });
 }
+
+/** Ownership passed on (the owner left): the remaining members learn who owns the group now. */
+export function announceNewOwner(pubsub: PubSub, change: { groupId: number; userId: number; by: string }): void {
+  pubsub.publish(
+    groupTopic(change.groupId),
+    pushFrame('setMemberRole', { groupId: change.groupId, userId: change.userId, role: 'owner' }, null, change.by),
+  );
+}

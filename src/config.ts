@@ -63,6 +63,12 @@ const EnvSchema = v.object({
   AUTH_RATE_PER_MINUTE: positiveInt(20, 1_000_000),
   SHUTDOWN_GRACE_MS: positiveInt(5000, 600_000),
   UWS_ALLOW_FALLBACK: boolFlag,
+  // Presence (PROTOCOL.md v1.1): grace after a user's last socket closes; in a cluster, how long a
+  // node's claim on its users lives unrenewed (a dead node's users go offline within this plus a
+  // sweep: at most 60 s), and how often lapsed graces and claims are looked for.
+  PRESENCE_GRACE_MS: positiveInt(10_000, 600_000),
+  PRESENCE_NODE_TTL_MS: positiveInt(30_000, 50_000),
+  PRESENCE_SWEEP_MS: positiveInt(1_000, 10_000),
 });
 
 const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL']);

@@ -6,7 +6,8 @@ import { dbStats } from './db/client.js';
 import { ClientError, ErrorCode } from './protocol.js';
 
 // The push events of PROTOCOL.md; anything else is counted as "other" (labels stay few).
-const PUSH_TYPES = new Set(['privateMessage', 'messageInGroup', 'addUserInGroup', 'leaveGroup', 'newGroup']);
+const PUSH_TYPES = new Set(['privateMessage', 'messageInGroup', 'addUserInGroup', 'leaveGroup', 'newGroup',
+  'typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole']);
 
 /** Everything /metrics exposes, on a registry of our own (no global state between servers in tests). */
 export function createMetrics() {

@@ -59,7 +59,7 @@ export function successFrame(type: string, data: unknown, requestId?: RequestId)
   return JSON.stringify(frame);
 }
 
-export function pushFrame(type: string, data: unknown, message: string, senderName: string): string {
+export function pushFrame(type: string, data: unknown, message: string | null, senderName: string): string {
   return JSON.stringify({ type, success: true, params: { data, message, senderName } });
 }
 

@@ -25,6 +25,12 @@ import { startSlowConsumerSweep } from './ws/slowConsumers.js';
 import { startExpirySweep } from './ws/expiry.js';
 import { resyncSockets } from './ws/resync.js';
 import { CloseCode } from './protocol.js';
+import { createPresenceStore } from './db/presence.js';
+import { createPresenceNotifier } from './presence/notify.js';
+import { createLocalPresence } from './presence/local.js';
+import { createRedisPresence } from './presence/redis.js';
+import type { Presence } from './presence/types.js';
+import { TypingThrottle } from './ws/typingThrottle.js';
 
 export interface RunningServer {
   port: number;
@@ -84,8 +90,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     : undefined;
   limitsRedis?.on('error', () => undefined);
 
+  // Presence changes are pushed through `services.pubsub` as metrics wraps it (read at each change).
+  const presenceStore = createPresenceStore(sql);
+  const onPresenceChange = createPresenceNotifier({ store: presenceStore, pubsub: () => services.pubsub, log });
+  const timings = { graceMs: config.PRESENCE_GRACE_MS, nodeTtlMs: config.PRESENCE_NODE_TTL_MS, sweepMs: config.PRESENCE_SWEEP_MS };
+  const presence: Presence = config.REDIS_URL
+    ? await createRedisPresence({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
+    : createLocalPresence(timings, onPresenceChange);
+  const typing = new TypingThrottle();
+
   const services: Services = {
     config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
+    presenceStore, presence, typing,
     limits: createLimits(config.AUTH_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }),
     metrics, inflight,
     authenticate: (token) => authenticate(tokens, users.authState, token),
@@ -114,6 +130,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const drained = await inflight.idle(config.SHUTDOWN_GRACE_MS);
       if (!drained) log.warn({ inFlight: inflight.size }, 'shutdown grace period over with work in flight');
       for (const ws of sessions.all()) ws.end(CloseCode.GOING_AWAY, 'Server shutting down');
+      typing.stop();
+      await presence.close();
       await pubsub.close();
       limitsRedis?.disconnect();
       await sql.end({ timeout: 5 });

@@ -11,6 +11,9 @@ import type { SessionRegistry } from './ws/sessions.js';
 import type { Limits } from './limits.js';
 import type { Metrics } from './metrics.js';
 import type { InFlight } from './inflight.js';
+import type { Presence } from './presence/types.js';
+import type { PresenceStore } from './db/presence.js';
+import type { TypingThrottle } from './ws/typingThrottle.js';
 
 /** What routes and handlers may use: built once in server.ts, passed down, never global. */
 export interface Services {
@@ -20,6 +23,10 @@ export interface Services {
   users: Users;
   groups: Groups;
   messages: Messages;
+  presenceStore: PresenceStore;
+  /** Who is online, on this node or cluster-wide (REDIS_URL). */
+  presence: Presence;
+  typing: TypingThrottle;
   tokens: TokenService;
   pubsub: PubSub;
   sessions: SessionRegistry;

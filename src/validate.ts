@@ -78,3 +78,15 @@ export const clientMessageId = v.optional(
     v.minLength(1, 'clientMessageId must not be empty'), v.maxLength(64, 'clientMessageId must be at most 64 characters'),
     v.check(storable, 'clientMessageId must be valid Unicode text without NUL characters')),
 );
+
+/**
+ * A conversation named by `receiverId` or `groupId`: exactly one of them (PROTOCOL.md v1.1;
+ * `null` counts as absent).
+ */
+export const conversation = {
+  receiverId: v.nullish(id32('receiverId')),
+  groupId: v.nullish(id32('groupId')),
+};
+export const exactlyOneConversation = <T extends { receiverId?: number | null | undefined; groupId?: number | null | undefined }>(p: T): boolean =>
+  (p.receiverId == null) !== (p.groupId == null);
+export const EXACTLY_ONE_CONVERSATION = 'Give exactly one of receiverId or groupId';

@@ -1,5 +1,6 @@
 import type { Sql } from './client.js';
 import { DELETED_NAME } from '../protocol.js';
+import { passOwnership } from './groups.js';
 
 /** The public shape of an account (PROTOCOL.md: `user`). */
 export interface User {
@@ -114,24 +115,40 @@ export function createUsers(sql: Sql) {
 
     /**
      * Erases personal data and leaves a tombstone (the id stays for history). Returns the groups
-     * the account left, with their names, or undefined if it was already gone.
+     * the account left, with their names and, where it was the owner, who owns them now; or
+     * undefined if it was already gone.
      */
-    async softDelete(id: number): Promise<{ groupId: number; groupName: string }[] | undefined> {
+    async softDelete(id: number): Promise<{ groupId: number; groupName: string; newOwnerId: number | undefined }[] | undefined> {
       return sql.begin(async (tx) => {
         const [gone] = await tx`
           update users set email = null, password_hash = null, first_name = ${DELETED_NAME}, last_name = null,
-                 token_version = token_version + 1, deleted_at = now(), updated_at = now()
+                 token_version = token_version + 1, deleted_at = now(), updated_at = now(), last_seen_at = null
           where id = ${id} and deleted_at is null
           returning id`;
         if (!gone) return undefined;
-        return tx<{ groupId: number; groupName: string }[]>`
+        const left = await tx<{ groupId: number; groupName: string; role: string }[]>`
           with left_groups as (
-            delete from group_members where user_id = ${id} returning group_id
+            delete from group_members where user_id = ${id} returning group_id, role
           )
-          select g.id as "groupId", g.name as "groupName"
+          select g.id as "groupId", g.name as "groupName", l.role
           from left_groups l join groups g on g.id = l.group_id
           order by g.id`;
+        const out = [];
+        for (const g of left) {
+          // Ownership passes on as when the owner leaves (PROTOCOL.md v1.1).
+          const newOwnerId = g.role === 'owner' ? await passOwnership(tx, g.groupId) : undefined;
+          out.push({ groupId: g.groupId, groupName: g.groupName, newOwnerId });
+        }
+        return out;
       });
+    },
+
+    /** A `typing` in a dialog: the typer's name and whether the partner is an active account. */
+    async typingPeer(me: number, peer: number): Promise<{ name: string; found: boolean } | undefined> {
+      const [row] = await sql<{ name: string; found: boolean }[]>`
+        select u.first_name as name, exists (select 1 from users p where p.id = ${peer} and p.deleted_at is null) as found
+        from users u where u.id = ${me}`;
+      return row;
     },
 
     /** Active accounts whose first or last name starts with `query`, or whose email is exactly it. */

@@ -170,6 +170,7 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
       const session = ws.getUserData();
       s.sessions.add(ws);
       metrics.connections.inc();
+      if (s.sessions.count(session.userId) === 1) s.presence.up(session.userId);
       ws.subscribe(userTopic(session.userId));
       for (const g of session.initialGroups ?? []) ws.subscribe(groupTopic(g));
       session.initialGroups = null;
@@ -213,6 +214,7 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
       session.queue = null;
       s.sessions.remove(ws);
       metrics.connections.dec();
+      if (s.sessions.count(session.userId) === 0) s.presence.down(session.userId, Date.now());
     },
 
     subscription(_ws, topic, newCount, oldCount) {

@@ -6,7 +6,7 @@ import { parseOrThrow } from '../../validate.js';
 import { ClientError, ErrorCode } from '../../protocol.js';
 import { hashPassword, verifyPassword } from '../../auth/passwords.js';
 import { isUniqueViolation } from '../../db/client.js';
-import { announceLeave, revokeSessions } from '../../announce.js';
+import { announceLeave, announceNewOwner, revokeSessions } from '../../announce.js';
 import { email, password, personName } from './auth.js';
 
 export const ProfilePatchBody = v.object({
@@ -65,7 +65,10 @@ export function profileRoutes(s: Services): AuthedRoute[] {
       async handle(_req, me) {
         const left = await s.users.softDelete(me.id);
         if (!left) throw gone();
-        for (const g of left) announceLeave(s.pubsub, { groupId: g.groupId, userId: me.id, name: me.firstName });
+        for (const g of left) {
+          announceLeave(s.pubsub, { groupId: g.groupId, userId: me.id, name: me.firstName });
+          if (g.newOwnerId !== undefined) announceNewOwner(s.pubsub, { groupId: g.groupId, userId: g.newOwnerId, by: me.firstName });
+        }
         revokeSessions(s.pubsub, me.id, 'Account deleted');
         s.log.info({ userId: me.id }, 'account deleted');
         return json(200, { message: 'Account deleted' });

@@ -7,8 +7,15 @@ import { addUserInGroup } from './addUserInGroup.js';
 import { leaveGroup } from './leaveGroup.js';
 import { messageInGroup } from './messageInGroup.js';
 import { privateMessage } from './privateMessage.js';
+import { typing } from './typing.js';
+import { getPresence } from './getPresence.js';
+import { getGroup } from './getGroup.js';
+import { getGroupMembers } from './getGroupMembers.js';
+import { renameGroup } from './renameGroup.js';
+import { removeUserFromGroup } from './removeUserFromGroup.js';
+import { setMemberRole } from './setMemberRole.js';
 
-/** Message type → handler: the whole of the v1 WebSocket API. A Map, so "toString" is no type. */
+/** Message type → handler: the whole WebSocket API (v1, and v1.1's live signals and group roles). A Map, so "toString" is no type. */
 export const handlers: ReadonlyMap<string, MessageHandler> = new Map<string, MessageHandler>(Object.entries({
   listLastMessage,
   getlatestMessageDialog,
@@ -18,4 +25,11 @@ export const handlers: ReadonlyMap<string, MessageHandler> = new Map<string, Mes
   leaveGroup,
   messageInGroup,
   privateMessage,
+  typing,
+  getPresence,
+  getGroup,
+  getGroupMembers,
+  renameGroup,
+  removeUserFromGroup,
+  setMemberRole,
 }) as [string, MessageHandler][]);

@@ -1,0 +1,58 @@
+import type { Sql } from './client.js';
+
+// Element type oids for sql.array: explicit, so an empty array still has a type.
+const INT4 = 23;
+const INT8 = 20;
+
+export interface Seen { id: number; lastSeenAt: Date | null }
+export interface Partner { userId: number; partnerId: number; name: string }
+
+/**
+ * The presence access paths (users.last_seen_at, dialogs, group_members), kept apart from the
+ * per-table modules because they serve one feature: who may see whom, and who is told.
+ */
+export function createPresenceStore(sql: Sql) {
+  return {
+    /**
+     * Of `ids`, the active accounts `me` may see (itself, a dialog partner, or someone in a group
+     * with `me`), with when they were last seen.
+     */
+    visible(me: number, ids: number[]): Promise<Seen[]> {
+      return sql<Seen[]>`
+        select u.id, u.last_seen_at as "lastSeenAt"
+        from users u
+        where u.id = any(${sql.array(ids, INT4)}::int[]) and u.deleted_at is null and (
+          u.id = ${me}
+          or exists (select 1 from dialogs d where d.user_lo = least(u.id, ${me}::int) and d.user_hi = greatest(u.id, ${me}::int))
+          or exists (
+            select 1 from group_members mine join group_members theirs on theirs.group_id = mine.group_id and theirs.user_id = u.id
+            where mine.user_id = ${me}
+          )
+        )`;
+    },
+
+    /** When each account's last socket closed (ms since epoch), one statement for many. */
+    async setLastSeen(items: { userId: number; at: number }[]): Promise<void> {
+      if (items.length === 0) return;
+      await sql`
+        update users u set last_seen_at = to_timestamp(v.at / 1000.0)
+        from unnest(${sql.array(items.map((i) => i.userId), INT4)}::int[], ${sql.array(items.map((i) => i.at), INT8)}::bigint[]) as v(id, at)
+        where u.id = v.id and u.deleted_at is null`;
+    },
+
+    /** Dialog partners of each of `ids` (who gets their `presence` pushes), with the user's name. */
+    partners(ids: number[]): Promise<Partner[]> {
+      if (ids.length === 0) return Promise.resolve([]);
+      return sql<Partner[]>`
+        select p.user_id as "userId", p.partner_id as "partnerId", u.first_name as name
+        from (
+          select user_lo as user_id, user_hi as partner_id from dialogs where user_lo = any(${sql.array(ids, INT4)}::int[])
+          union
+          select user_hi, user_lo from dialogs where user_hi = any(${sql.array(ids, INT4)}::int[])
+        ) p join users u on u.id = p.user_id
+        where p.partner_id <> p.user_id and u.deleted_at is null`;
+    },
+  };
+}
+
+export type PresenceStore = ReturnType<typeof createPresenceStore>;

@@ -1,0 +1,13 @@
+import * as v from 'valibot';
+import { defineHandler } from '../handler.js';
+import { id32, limit, page } from '../../validate.js';
+import { ClientError, ErrorCode, NOT_A_MEMBER } from '../../protocol.js';
+
+export const getGroupMembers = defineHandler({
+  params: v.object({ groupId: id32('groupId'), limit, page }),
+  async handle({ s, userId }, p) {
+    const members = await s.groups.members(p.groupId, userId, p.limit, (p.page - 1) * p.limit);
+    if (!members) throw new ClientError(ErrorCode.FORBIDDEN, NOT_A_MEMBER);
+    return members;
+  },
+});
