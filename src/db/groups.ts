@@ -122,36 +122,39 @@ export function createGroups(sql: Sql) {
       });
     },
 
-    /** The group as the member `me` sees it; undefined when `me` is not a member. */
-    async info(groupId: number, me: number): Promise<GroupInfo | undefined> {
-      const [row] = await sql<GroupInfo[]>`
+    /** The group as the member `me` sees it: one row, none when `me` is not a member. */
+    info(groupId: number, me: number) {
+      return sql<GroupInfo[]>`
         select g.id as "groupId", g.name as "groupName", g.created_at as "createdAt",
                (select o.user_id from group_members o where o.group_id = g.id and o.role = 'owner') as "ownerId",
                (select count(*)::int from group_members c where c.group_id = g.id) as "memberCount",
                gm.role
         from group_members gm join groups g on g.id = gm.group_id
         where gm.group_id = ${groupId} and gm.user_id = ${me}`;
-      return row;
     },
 
     /**
      * Members, longest-standing first. The caller's membership is read in the same statement:
-     * undefined when `me` is not a member (an empty page is an empty array).
+     * the first row's `member` says whether `me` may see them (a member past the last page gets
+     * one row of nulls but `member`).
      */
-    async members(groupId: number, me: number, limit: number, offset: number): Promise<Member[] | undefined> {
-      const rows = await sql<(Member & { member: boolean })[]>`
+    members(groupId: number, me: number, limit: number, offset: number) {
+      return sql<(Partial<Member> & { member: boolean })[]>`
         select me.user_id is not null as member, l.*
         from (select 1) one
         left join group_members me on me.group_id = ${groupId} and me.user_id = ${me}
         left join lateral (
+          -- The page first (seniority index), then the names of its rows (users primary key).
           select m.user_id as "userId", u.first_name as "firstName", u.last_name as "lastName",
                  m.role, m.joined_at as "joinedAt"
-          from group_members m join users u on u.id = m.user_id
-          where me.user_id is not null and m.group_id = ${groupId}
-          order by m.joined_at, m.user_id limit ${limit} offset ${offset}
+          from (
+            select user_id, role, joined_at from group_members
+            where me.user_id is not null and group_id = ${groupId}
+            order by joined_at, user_id limit ${limit} offset ${offset}
+          ) m
+          cross join lateral (select first_name, last_name from users where id = m.user_id) u
+          order by m.joined_at, m.user_id
         ) l on true`;
-      if (!rows[0]?.member) return undefined;
-      return rows.filter((r) => r.userId !== null).map(({ member: _member, ...m }) => m);
     },
 
     /** Owner or admin renames; `groupName` is null when the role did not allow it. */
@@ -232,15 +235,14 @@ export function createGroups(sql: Sql) {
 
     /**
      * Who a `typing` in the group goes to: the other members, with the typer's name; undefined
-     * when `me` is not a member. One statement through the primary key.
+     * when `me` is not a member (no row). One statement through the primary key.
      */
-    async typingTargets(groupId: number, me: number): Promise<{ name: string; others: number[] } | undefined> {
-      const [row] = await sql<{ name: string; others: number[] }[]>`
+    typingTargets(groupId: number, me: number) {
+      return sql<{ name: string; others: number[] }[]>`
         select u.first_name as name,
                array(select o.user_id from group_members o where o.group_id = ${groupId} and o.user_id <> ${me}) as others
         from group_members gm join users u on u.id = gm.user_id
         where gm.group_id = ${groupId} and gm.user_id = ${me}`;
-      return row;
     },
   };
 }

@@ -43,14 +43,16 @@ export function createPresenceStore(sql: Sql) {
     /** Dialog partners of each of `ids` (who gets their `presence` pushes), with the user's name. */
     partners(ids: number[]): Promise<Partner[]> {
       if (ids.length === 0) return Promise.resolve([]);
+      // Driven by the users' primary key, then both dialog indexes per user.
       return sql<Partner[]>`
-        select p.user_id as "userId", p.partner_id as "partnerId", u.first_name as name
-        from (
-          select user_lo as user_id, user_hi as partner_id from dialogs where user_lo = any(${sql.array(ids, INT4)}::int[])
+        select u.id as "userId", p.partner_id as "partnerId", u.first_name as name
+        from users u
+        cross join lateral (
+          select user_hi as partner_id from dialogs where user_lo = u.id
           union
-          select user_hi, user_lo from dialogs where user_hi = any(${sql.array(ids, INT4)}::int[])
-        ) p join users u on u.id = p.user_id
-        where p.partner_id <> p.user_id and u.deleted_at is null`;
+          select user_lo from dialogs where user_hi = u.id
+        ) p
+        where u.id = any(${sql.array(ids, INT4)}::int[]) and u.deleted_at is null and p.partner_id <> u.id`;
     },
   };
 }

@@ -6,7 +6,7 @@ import { ClientError, ErrorCode, NOT_A_MEMBER } from '../../protocol.js';
 export const getGroup = defineHandler({
   params: v.object({ groupId: id32('groupId') }),
   async handle({ s, userId }, p) {
-    const group = await s.groups.info(p.groupId, userId);
+    const [group] = await s.groups.info(p.groupId, userId);
     if (!group) throw new ClientError(ErrorCode.FORBIDDEN, NOT_A_MEMBER);
     return group;
   },

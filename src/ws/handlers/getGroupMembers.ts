@@ -6,8 +6,8 @@ import { ClientError, ErrorCode, NOT_A_MEMBER } from '../../protocol.js';
 export const getGroupMembers = defineHandler({
   params: v.object({ groupId: id32('groupId'), limit, page }),
   async handle({ s, userId }, p) {
-    const members = await s.groups.members(p.groupId, userId, p.limit, (p.page - 1) * p.limit);
-    if (!members) throw new ClientError(ErrorCode.FORBIDDEN, NOT_A_MEMBER);
-    return members;
+    const rows = await s.groups.members(p.groupId, userId, p.limit, (p.page - 1) * p.limit);
+    if (!rows[0]?.member) throw new ClientError(ErrorCode.FORBIDDEN, NOT_A_MEMBER);
+    return rows.filter((r) => r.userId != null).map(({ member: _member, ...m }) => m);
   },
 });

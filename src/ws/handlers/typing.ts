@@ -19,7 +19,7 @@ export const typing = defineHandler({
         if (!ws.isSubscribed(groupTopic(groupId))) throw new ClientError(ErrorCode.FORBIDDEN, NOT_A_MEMBER);
         return null;
       }
-      const targets = await s.groups.typingTargets(groupId, userId);
+      const [targets] = await s.groups.typingTargets(groupId, userId);
       if (!targets) {
         s.typing.release(key);
         throw new ClientError(ErrorCode.FORBIDDEN, NOT_A_MEMBER);
