@@ -10,6 +10,7 @@ import { createConnectAgent } from './agents/connect.js';
 import { createFanoutAgent } from './agents/fanout.js';
 import { createPrivateAgent } from './agents/private.js';
 import { createHistoryAgent } from './agents/history.js';
+import { createTypingAgent } from './agents/typing.js';
 
 type AnyAgent = Agent<unknown, unknown, unknown>;
 type Factory = (setup: unknown, emit: Emit) => AnyAgent;
@@ -33,6 +34,7 @@ const factories: Record<ScenarioName, Factory> = {
   fanout: adapt(createFanoutAgent),
   private: adapt(createPrivateAgent),
   history: adapt(createHistoryAgent),
+  typing: adapt(createTypingAgent),
 };
 
 function send(message: FromAgent): void {

@@ -17,9 +17,10 @@ import { connectScenario } from './scenarios/connect.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { privateScenario } from './scenarios/private.js';
 import { historyScenario } from './scenarios/history.js';
+import { typingScenario } from './scenarios/typing.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/types.js';
 
-/** A scenario with its parameters fixed: no generic parameter left, so all four fit one registry. */
+/** A scenario with its parameters fixed: no generic parameter left, so all of them fit one registry. */
 interface Prepared {
   params: object;
   description: string;
@@ -37,6 +38,7 @@ const registry: Record<ScenarioName, (cli: Cli) => Prepared> = {
   fanout: (cli) => prepare(fanoutScenario, cli),
   private: (cli) => prepare(privateScenario, cli),
   history: (cli) => prepare(historyScenario, cli),
+  typing: (cli) => prepare(typingScenario, cli),
 };
 
 const BUSY_WARNING_CORES = 0.25;

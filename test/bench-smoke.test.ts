@@ -108,17 +108,23 @@ test('every scenario runs end to end at smoke size and appends a result line', {
   const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
   const out = join(dir, 'results.jsonl');
   try {
-    const { code, output } = await run([RUN_JS, '--smoke', '--out', out]);
+    // A short presence grace: connect waits for every user to go offline after closing them all.
+    const { code, output } = await run([RUN_JS, '--smoke', '--out', out, '--server-env', 'PRESENCE_GRACE_MS=500']);
     assert.equal(code, 0, output);
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as Line);
-    assert.deepEqual(lines.map((line) => line.scenario), ['connect', 'fanout', 'private', 'history'], output);
+    assert.deepEqual(lines.map((line) => line.scenario), ['connect', 'fanout', 'private', 'history', 'typing'], output);
     for (const line of lines) {
       assert.ok(line.machine.cores >= 1);
       assert.equal(line.params['preset'], 'smoke');
     }
-    const [connect, fanout, priv, history] = lines.map((line) => line.figures);
+    const [connect, fanout, priv, history, typing] = lines.map((line) => line.figures);
     assert.equal(connect?.['opened'], 20);
     assert.ok(num(connect?.['handshakesPerSecond']) > 0);
+    // Every user has 5 partners, all online: presence pushes came, and all went offline after the close.
+    assert.ok(num(connect?.['presencePushes']) > 0);
+    const close = connect?.['close'] as Record<string, unknown>;
+    assert.equal(close['offlineUsers'], 20);
+    assert.ok(num(close['eventLoopDelayMaxMs']) >= 0);
     for (const mode of ['closed', 'open']) {
       const round = fanout?.[mode] as Record<string, unknown>;
       assert.ok(num(round['sendsPerSecond']) > 0, `${mode}: sends`);
@@ -135,6 +141,12 @@ test('every scenario runs end to end at smoke size and appends a result line', {
       assert.ok(num(round['rowsPerReply']) > 0, `${kind} returned no rows`);
       assert.deepEqual(round['errors'], {});
     }
+    // 5 members typing 10/s: pushed, but never two of one typer within 900 ms at one receiver.
+    assert.ok(num(typing?.['typingPushesPerSecond']) > 0);
+    assert.ok(num(typing?.['pushesPerTyperPerReceiverPerSecond']) <= 1.05);
+    assert.equal(typing?.['tooSoon'], 0);
+    assert.ok(num((typing?.['probe'] as Record<string, unknown>)['count']) > 0);
+    assert.deepEqual(typing?.['errors'], {});
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

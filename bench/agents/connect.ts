@@ -33,7 +33,11 @@ export interface ConnectResult {
   /** Connections the server closed while they sat idle, by close code. */
   closedWhileIdle: Record<string, number>;
   stillOpen: number;
+  /** `presence` pushes received (partners coming online after this user). */
+  presencePushes: number;
 }
+
+const PRESENCE_PREFIX = Buffer.from('{"type":"presence"');
 
 export function createConnectAgent(setup: ConnectSetup, emit: Emit): Agent<ConnectInfo, Record<string, never>, ConnectResult> {
   const handshake = newHistogram();
@@ -41,9 +45,11 @@ export function createConnectAgent(setup: ConnectSetup, emit: Emit): Agent<Conne
   let sockets: LeanSocket[] = [];
   let closing = false;
   const closedWhileIdle: Record<string, number> = {};
+  let presencePushes = 0;
   const handlers = {
-    onMessage(): void {
-      // No requests are sent; pushes are not expected on idle sockets with no groups.
+    onMessage(payload: Buffer): void {
+      // No requests are sent: what comes is a partner's presence.
+      if (payload.subarray(0, PRESENCE_PREFIX.length).equals(PRESENCE_PREFIX)) presencePushes++;
     },
     onClose(code: number, reason: string): void {
       if (!closing) countInto(closedWhileIdle, `${code}${reason === '' ? '' : ` ${reason}`}`);
@@ -94,6 +100,7 @@ export function createConnectAgent(setup: ConnectSetup, emit: Emit): Agent<Conne
         handshake: encodeHistogram(handshake),
         closedWhileIdle,
         stillOpen: sockets.filter((socket) => socket.isOpen).length,
+        presencePushes,
       };
     },
 

@@ -16,7 +16,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
 
-export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history'];
+export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history', 'typing'];
 
 export type Preset = 'quick' | 'full' | 'smoke';
 
@@ -67,19 +67,21 @@ const spec = {
   kinds: { type: 'string' },
 } as const;
 
-export const USAGE = `usage: npm run bench -- [connect|fanout|private|history ...] [options]
+export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing ...] [options]
 
-  (no scenario)        run all four with the quick sizes (under 3 minutes)
+  (no scenario)        run all five with the quick sizes (under 4 minutes)
   --full               longer runs (30 s rounds) and 15,000 connections for connect
   --smoke              tiny sizes, ~1 s rounds (what npm test runs)
   --out FILE           results file (default bench/results.jsonl)
   --procs N            generator processes (default: number of cores)
   --duration S         measured seconds per round     --warmup S   unmeasured seconds before it
   connect:  --conns N  --open-window N (handshakes in flight per generator)  --settle S
+            --partners D (dialog partners per user, online too: presence pushes)
   fanout:   --groups G --members M (or --conns G*M) --senders S --mode closed|open|both --rate R
   private:  --pairs P  --balls B (pings in play per connection)
   history:  --users U --groups G --group-size K --partners D --messages N --concurrency C
             --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup
+  typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)
   server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
             --server-prof (V8 CPU profile of the server, summarized after the run)  --verbose
             --admin-url URL (default ${DEFAULT_ADMIN_URL})

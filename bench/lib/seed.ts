@@ -97,6 +97,24 @@ export async function seedDialogs(sql: postgres.Sql, users: IdRange, reach: numb
 }
 
 /**
+ * Dialogs giving every user exactly `partners` dialog partners (presence pushes go to them):
+ * u ± 1 .. u ± floor(partners / 2) on the ring, and for an odd count also the user opposite on
+ * the ring (u + count / 2; an even user count is needed for that, else one user gets one more).
+ */
+export async function seedPartners(sql: postgres.Sql, users: IdRange, partners: number): Promise<void> {
+  const reach = Math.floor(partners / 2);
+  if (reach > 0) await seedDialogs(sql, users, reach);
+  if (partners % 2 === 1 && users.count >= 2) {
+    await sql.unsafe(
+      `insert into dialogs (user_lo, user_hi)
+         select $1::int + u, $1::int + u + $2::int / 2 from generate_series(0, $2::int / 2 - 1) u
+       on conflict do nothing`,
+      [users.first, users.count],
+    );
+  }
+}
+
+/**
  * `count` messages, alternating between a group message (round-robin over groups and their
  * members) and a private one (round-robin over dialogs, each direction in turn), with
  * creation times one second apart so that id order and time order agree.

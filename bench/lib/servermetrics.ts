@@ -34,3 +34,24 @@ export async function serverMemory(targets: readonly WsTarget[]): Promise<Server
   }
   return { heapUsedBytes, externalBytes };
 }
+
+/**
+ * The longest event-loop delay (ms) of any node since the previous call: prom-client's default
+ * metrics read perf_hooks.monitorEventLoopDelay (10 ms resolution) and reset it at every scrape.
+ * Null when /metrics is not there.
+ */
+export async function eventLoopDelayMaxMs(targets: readonly WsTarget[]): Promise<number | null> {
+  let max = 0;
+  for (const target of targets) {
+    try {
+      const answer = await fetch(`http://${target.host}:${target.port}/metrics`, { signal: AbortSignal.timeout(3000) });
+      if (answer.status !== 200) return null;
+      const value = gauge(await answer.text(), 'nodejs_eventloop_lag_max_seconds');
+      if (value === null) return null;
+      max = Math.max(max, value * 1000);
+    } catch {
+      return null;
+    }
+  }
+  return Math.round(max * 10) / 10;
+}

@@ -1,7 +1,11 @@
 /**
- * `connect`: N authenticated WebSocket connections opened as fast as possible. Figures: the
- * handshake rate over the whole burst, the handshake latency, and how much the server's RSS
- * grew per connection once they all sit idle.
+ * `connect`: N authenticated WebSocket connections opened as fast as possible, with presence
+ * on: every user has `partners` dialog partners (5), all of them connecting too, so each
+ * first socket is a presence change pushed to the partners already online. Figures: the
+ * handshake rate over the whole burst, the handshake latency, how much the server's RSS grew
+ * per connection once they all sit idle, and then, closing every socket at once, the longest
+ * event-loop delay of the server until every user has gone offline (the grace, then the
+ * offline changes: lastSeenAt writes and presence pushes).
  */
 import type { ConnectInfo, ConnectOpened, ConnectResult, ConnectSetup } from '../agents/connect.js';
 import type { PlannedConn } from '../agents/common.js';
@@ -16,8 +20,10 @@ import { mergeCounts, sum } from '../lib/round.js';
 import { seedUsers } from '../lib/seed.js';
 import { describeFailures } from '../lib/connector.js';
 import { counterDelta, tcpCounters } from '../lib/netstat.js';
-import { serverMemory } from '../lib/servermetrics.js';
+import { eventLoopDelayMaxMs, serverMemory } from '../lib/servermetrics.js';
+import { seedPartners } from '../lib/seed.js';
 import type { Scenario } from './types.js';
+import type postgres from 'postgres';
 
 export interface ConnectParams {
   conns: number;
@@ -25,13 +31,20 @@ export interface ConnectParams {
   openWindow: number;
   /** Idle seconds before the server's RSS is read. */
   settleSeconds: number;
+  /** Dialog partners per user (presence pushes go to them). */
+  partners: number;
+  /** The server's presence grace (PRESENCE_GRACE_MS): how long the close phase waits at least. */
+  graceMs: number;
 }
 
 const PRESETS = {
-  quick: { conns: 10_000, openWindow: 256, settleSeconds: 3 },
-  full: { conns: 15_000, openWindow: 256, settleSeconds: 5 },
-  smoke: { conns: 20, openWindow: 8, settleSeconds: 0.5 },
-} satisfies Record<Cli['preset'], ConnectParams>;
+  quick: { conns: 10_000, openWindow: 256, settleSeconds: 3, partners: 5 },
+  full: { conns: 15_000, openWindow: 256, settleSeconds: 5, partners: 5 },
+  smoke: { conns: 20, openWindow: 8, settleSeconds: 0.5, partners: 5 },
+} satisfies Record<Cli['preset'], Omit<ConnectParams, 'graceMs'>>;
+
+/** After the grace, how long every user may take to be marked offline before the run gives up waiting. */
+const OFFLINE_WAIT_MS = 30_000;
 
 function describeClosed(closed: Record<string, number>): string {
   const text = formatCounts(closed);
@@ -55,12 +68,14 @@ export const connectScenario: Scenario<ConnectParams> = {
       conns: pickCount(cli, 'conns', preset.conns),
       openWindow: pickCount(cli, 'open-window', preset.openWindow),
       settleSeconds: pick(cli, 'settle', preset.settleSeconds),
+      partners: pick(cli, 'partners', preset.partners),
+      graceMs: Number(cli.harness.serverEnv['PRESENCE_GRACE_MS'] ?? 10_000),
     };
   },
 
-  describe: (p) => `${formatCount(p.conns)} connections, ${p.openWindow} handshakes in flight per generator`,
+  describe: (p) => `${formatCount(p.conns)} connections with ${p.partners} dialog partners each, ${p.openWindow} handshakes in flight per generator`,
 
-  budgetMs: (p) => 90_000 + p.conns * 2 + p.settleSeconds * 1000,
+  budgetMs: (p) => 90_000 + p.conns * 2 + p.settleSeconds * 1000 + p.graceMs + OFFLINE_WAIT_MS,
 
   async run({ env, procs, deadline }, params) {
     // Each connection is a file descriptor in the server and in one generator process.
@@ -68,6 +83,7 @@ export const connectScenario: Scenario<ConnectParams> = {
     if (params.conns + 1000 > limit) throw new Error(`open-file limit ${limit} is too low for ${params.conns} connections (raise ulimit -n)`);
 
     const users = await seedUsers(env.sql, params.conns);
+    await seedPartners(env.sql, users, params.partners);
     const conns: PlannedConn[] = Array.from({ length: params.conns }, (_, index) => ({
       userId: users.first + index,
       node: nodeOf(index, procs, env.targets.length),
@@ -96,6 +112,15 @@ export const connectScenario: Scenario<ConnectParams> = {
       const memoryAfter = await serverMemory(env.targets);
       const results = await pool.stop(30_000);
 
+      // Every socket closes at once (each generator closes all of its own); the server's longest
+      // event-loop delay is read from then until every user has gone offline.
+      await eventLoopDelayMaxMs(env.targets);
+      const closedAt = Date.now();
+      await pool.close();
+      const offline = await waitOffline(env.sql, users.first, params.conns, params.graceMs + OFFLINE_WAIT_MS);
+      const offlineSeconds = round2((Date.now() - closedAt) / 1000);
+      const closeLoopDelayMaxMs = await eventLoopDelayMaxMs(env.targets);
+
       const total = sum(opened, (event) => event.opened);
       const burstSeconds = (Math.max(...opened.map((event) => event.finishedAt)) - Math.min(...opened.map((event) => event.startedAt))) / 1e6;
       const handshake = summarize(mergeHistograms(results.map((result) => result.data.handshake)));
@@ -117,6 +142,8 @@ export const connectScenario: Scenario<ConnectParams> = {
         kernel: tcp,
         closedWhileIdle: mergeCounts(results.map((result) => result.data.closedWhileIdle)),
         stillOpen: sum(results, (result) => result.data.stillOpen),
+        presencePushes: sum(results, (result) => result.data.presencePushes),
+        close: { offlineUsers: offline, offlineSeconds, eventLoopDelayMaxMs: closeLoopDelayMaxMs },
         load: {
           serverCores: metered ? round2(server.cores) : null,
           databaseCores: round2(database.cores),
@@ -132,6 +159,8 @@ export const connectScenario: Scenario<ConnectParams> = {
           (figures.heapPerConnectionKiB === null ? '' : ` (JS heap ${figures.heapPerConnectionKiB} KiB, external ${figures.externalPerConnectionKiB ?? 'n/a'} KiB)`),
         `kernel           ${tcp.ListenOverflows} accept-queue overflows, ${tcp.TCPSynRetrans} SYN retransmits (each costs a client ~1 s)`,
         `idle             ${formatCount(figures.stillOpen)} still open after ${params.settleSeconds} s${describeClosed(figures.closedWhileIdle)}`,
+        `presence         ${formatCount(figures.presencePushes)} online pushes received during the burst (${params.partners} partners per user)`,
+        `close all        longest event-loop delay ${closeLoopDelayMaxMs ?? 'n/a'} ms; ${formatCount(offline)} of ${formatCount(total)} users offline (lastSeenAt stored) ${offlineSeconds} s after the close (grace ${params.graceMs / 1000} s)`,
         `during the burst server ${figures.load.serverCores ?? 'n/a'} cores, database ${figures.load.databaseCores} cores, generators ${figures.load.generatorCores.join(' + ')} cores; machine ${figures.load.machineBusyCores} cores busy`,
       ];
       return { figures, lines };
@@ -140,3 +169,15 @@ export const connectScenario: Scenario<ConnectParams> = {
     }
   },
 };
+
+/** Polls until every seeded user has a lastSeenAt (gone offline), or `ms` passed; returns how many have. */
+async function waitOffline(sql: postgres.Sql, first: number, count: number, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from users where id between ${first} and ${first + count - 1} and last_seen_at is not null`;
+    const n = row?.n ?? 0;
+    if (n >= count || Date.now() >= deadline) return n;
+    await sleep(100);
+  }
+}
