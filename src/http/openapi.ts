@@ -23,6 +23,32 @@ const ErrorBody = {
 };
 const Token = { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] };
 
+const int = { type: 'integer' };
+const nullableInt = { type: ['integer', 'null'] };
+const obj = (properties: Record<string, object>) => ({ type: 'object', properties, required: Object.keys(properties) });
+const Role = { enum: ['owner', 'admin', 'member'] };
+const date = { type: 'string', format: 'date-time' };
+
+/** v1.1 reply data of the new WebSocket message types (PROTOCOL.md "v1.1"). */
+const wsReplies = {
+  typing: { const: null },
+  getPresence: { type: 'array', items: obj({ userId: int, online: { type: 'boolean' }, lastSeenAt: { type: ['string', 'null'], format: 'date-time' } }) },
+  getGroup: obj({ groupId: int, groupName: { type: 'string' }, createdAt: date, ownerId: nullableInt, memberCount: int, role: Role }),
+  getGroupMembers: { type: 'array', items: obj({ userId: int, firstName: { type: 'string' }, lastName: { type: ['string', 'null'] }, role: Role, joinedAt: date }) },
+  renameGroup: obj({ groupId: int, groupName: { type: 'string' } }),
+  removeUserFromGroup: { const: null },
+  setMemberRole: { const: null },
+};
+
+/** v1.1 push events: `params.data` of each (the envelope is the v1 one; `message` may be null). */
+const wsPushes = {
+  typing: obj({ userId: int, receiverId: nullableInt, groupId: nullableInt }),
+  presence: obj({ userId: int, online: { type: 'boolean' }, lastSeenAt: { type: ['string', 'null'], format: 'date-time' } }),
+  renameGroup: obj({ groupId: int, groupName: { type: 'string' } }),
+  removeUserFromGroup: obj({ groupId: int, userId: int, userName: { type: 'string' } }),
+  setMemberRole: obj({ groupId: int, userId: int, role: Role }),
+};
+
 const body = (s: v.GenericSchema) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
 const ok = (description: string, s?: object) => ({ description, ...(s ? { content: { 'application/json': { schema: s } } } : {}) });
 const errors = (...codes: number[]) =>
@@ -46,7 +72,9 @@ export function buildOpenApi(): object {
       description:
         'Messenger backend. HTTP for accounts; everything else over one WebSocket on the same port ' +
         '(`ws://host:3000`, token in `Authorization: Bearer` or `Sec-WebSocket-Protocol: auth, <token>`). ' +
-        'The WebSocket request schemas are under `components.schemas.ws_*` and `x-websocket-messages`.',
+        'The WebSocket request schemas are under `components.schemas.ws_*` and `x-websocket-messages`; the reply data ' +
+        'of the v1.1 types under `x-websocket-replies`, and the data of the v1.1 pushes under `x-websocket-pushes`. ' +
+        '`typing` takes exactly one of `receiverId` or `groupId`.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -56,6 +84,8 @@ export function buildOpenApi(): object {
       },
     },
     'x-websocket-messages': wsMessages,
+    'x-websocket-replies': wsReplies,
+    'x-websocket-pushes': wsPushes,
     paths: {
       '/auth/sign-up': { post: { summary: 'Create an account', requestBody: body(SignUpBody),
         responses: { 201: ok('Account and token', { type: 'object', properties: { user: User, token: { type: 'string' } } }), ...errors(400, 409, 413, 429) } } },
