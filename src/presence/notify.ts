@@ -9,39 +9,61 @@ const CHUNK = 1000;
 
 /**
  * What happens on a presence change (reported once, by one node): an offline user's
- * `lastSeenAt` is stored, then each dialog partner gets a `presence` push. Changes are handled
- * one batch after the other, so a user's pushes keep the order of its changes.
+ * `lastSeenAt` is stored, then each dialog partner gets a `presence` push. Changes wait in one
+ * queue and are handled in arrival order, up to CHUNK at a time with two queries per chunk
+ * (a burst of connections costs a few queries, not two per user), so a user's pushes keep the
+ * order of its changes.
  */
 export function createPresenceNotifier(deps: { store: PresenceStore; pubsub: () => PubSub; log: Logger }) {
-  let chain: Promise<void> = Promise.resolve();
+  let queue: PresenceChange[] = [];
+  let running = false;
 
-  async function handle(changes: PresenceChange[]): Promise<void> {
-    for (let i = 0; i < changes.length; i += CHUNK) {
-      const part = changes.slice(i, i + CHUNK);
-      const offline = part.filter((c) => !c.online && c.lastSeenAt !== null).map((c) => ({ userId: c.userId, at: c.lastSeenAt! }));
-      await deps.store.setLastSeen(offline);
-      const partners = await deps.store.partners([...new Set(part.map((c) => c.userId))]);
-      const byUser = new Map<number, { name: string; ids: number[] }>();
-      for (const p of partners) {
-        const entry = byUser.get(p.userId) ?? { name: p.name, ids: [] };
-        entry.ids.push(p.partnerId);
-        byUser.set(p.userId, entry);
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const part = queue.length > CHUNK ? queue.splice(0, CHUNK) : queue;
+        if (part === queue) queue = [];
+        try {
+          await handle(part);
+        } catch (err) {
+          deps.log.warn({ err, changes: part.length }, 'presence changes not announced');
+        }
       }
-      const pubsub = deps.pubsub();
-      for (const c of part) {
-        const to = byUser.get(c.userId);
-        if (!to) continue;
-        const lastSeenAt = c.lastSeenAt === null || c.online ? null : new Date(c.lastSeenAt);
-        // Encoded once per change, published once per partner.
-        const frame = pushFrame('presence', { userId: c.userId, online: c.online, lastSeenAt }, null, to.name);
-        for (const partnerId of to.ids) pubsub.publish(userTopic(partnerId), frame);
-      }
+    } finally {
+      running = false;
+    }
+  }
+
+  async function handle(part: PresenceChange[]): Promise<void> {
+    // The latest close per user (a user may go offline twice within one chunk).
+    const seen = new Map<number, number>();
+    for (const c of part) if (!c.online && c.lastSeenAt !== null) seen.set(c.userId, c.lastSeenAt);
+    await deps.store.setLastSeen([...seen].map(([userId, at]) => ({ userId, at })));
+    const partners = await deps.store.partners([...new Set(part.map((c) => c.userId))]);
+    const byUser = new Map<number, { name: string; ids: number[] }>();
+    for (const p of partners) {
+      const entry = byUser.get(p.userId) ?? { name: p.name, ids: [] };
+      entry.ids.push(p.partnerId);
+      byUser.set(p.userId, entry);
+    }
+    const pubsub = deps.pubsub();
+    for (const c of part) {
+      const to = byUser.get(c.userId);
+      if (!to) continue;
+      const lastSeenAt = c.lastSeenAt === null || c.online ? null : new Date(c.lastSeenAt);
+      // Encoded once per change, published once per partner.
+      const frame = pushFrame('presence', { userId: c.userId, online: c.online, lastSeenAt }, null, to.name);
+      for (const partnerId of to.ids) pubsub.publish(userTopic(partnerId), frame);
     }
   }
 
   return (changes: PresenceChange[]): void => {
-    chain = chain.then(() => handle(changes)).catch((err: unknown) => {
-      deps.log.warn({ err, changes: changes.length }, 'presence change not announced');
-    });
+    for (const c of changes) queue.push(c);
+    // Started on the next turn, so the changes of one burst of events share a chunk.
+    if (!running) {
+      running = true;
+      setImmediate(() => void drain());
+    }
   };
 }
