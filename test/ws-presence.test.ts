@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import postgres from 'postgres';
-import { Client, signUp, sleep, type Account } from './helpers/client.js';
+import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
 import { useRelay, assertIsoDate, ok, assertPush, errorOf, assertNoPush, count, QUIET_MS } from './helpers/protocol.js';
 
 const GRACE_MS = 1000;
@@ -206,4 +206,19 @@ test('typing in a group: the other members get it, not the typer\'s connections;
   await n1.push('removeUserFromGroup', (y) => y.userId === n.id);
   f = await errorOf(n1, 'typing', { groupId }, 'FORBIDDEN');
   assert.equal(f.message, 'User is not a member of this group');
+});
+
+test('a deleted account goes offline for its partners, with no lastSeenAt', async () => {
+  const [a, b, a1] = await partners('Olga', 'Pavel');
+  const b1 = await connect(b);
+  await a1.push('presence', isPresence(b.id, true));
+  const res = await http(fx.relay.http, 'DELETE', '/profile', { token: b.token });
+  assert.equal(res.status, 200);
+  await b1.closed;
+  const off = await a1.push('presence', isPresence(b.id, false), GRACE_MS + 3000);
+  assert.deepEqual(off.params.data, { userId: b.id, online: false, lastSeenAt: null });
+  assert.deepEqual(await ok(a1, 'getPresence', { userIds: [b.id, a.id] }), [
+    { userId: b.id, online: false, lastSeenAt: null },
+    { userId: a.id, online: true, lastSeenAt: null },
+  ]);
 });

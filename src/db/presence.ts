@@ -5,7 +5,7 @@ const INT4 = 23;
 const INT8 = 20;
 
 export interface Seen { id: number; lastSeenAt: Date | null }
-export interface Partner { userId: number; partnerId: number; name: string }
+export interface Partner { userId: number; partnerId: number; name: string; deleted: boolean }
 
 /**
  * The presence access paths (users.last_seen_at, dialogs, group_members), kept apart from the
@@ -40,19 +40,22 @@ export function createPresenceStore(sql: Sql) {
         where u.id = v.id and u.deleted_at is null`;
     },
 
-    /** Dialog partners of each of `ids` (who gets their `presence` pushes), with the user's name. */
+    /**
+     * Dialog partners of each of `ids` (who gets their `presence` pushes), with the user's name.
+     * A deleted account's partners are told too: it goes offline for good.
+     */
     partners(ids: number[]): Promise<Partner[]> {
       if (ids.length === 0) return Promise.resolve([]);
       // Driven by the users' primary key, then both dialog indexes per user.
       return sql<Partner[]>`
-        select u.id as "userId", p.partner_id as "partnerId", u.first_name as name
+        select u.id as "userId", p.partner_id as "partnerId", u.first_name as name, u.deleted_at is not null as deleted
         from users u
         cross join lateral (
           select user_hi as partner_id from dialogs where user_lo = u.id
           union
           select user_lo from dialogs where user_hi = u.id
         ) p
-        where u.id = any(${sql.array(ids, INT4)}::int[]) and u.deleted_at is null and p.partner_id <> u.id`;
+        where u.id = any(${sql.array(ids, INT4)}::int[]) and p.partner_id <> u.id`;
     },
   };
 }
