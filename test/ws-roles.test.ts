@@ -274,3 +274,21 @@ test('a deleted owner passes ownership on, as when leaving', async () => {
   assert.deepEqual(d, { groupId: gid, userId: m.id, role: 'owner' });
   assert.equal((await ok(m1, 'getGroup', { groupId: gid })).ownerId, m.id);
 });
+
+test('the owner and its successor leaving at the same moment: exactly one owner remains', async () => {
+  const o = await signUp(fx.relay.http, 'Queen');
+  const heir = await signUp(fx.relay.http, 'Prince');
+  const next = await signUp(fx.relay.http, 'Duke');
+  const last = await signUp(fx.relay.http, 'Earl');
+  const o1 = await connect(o);
+  const h1 = await connect(heir);
+  const n1 = await connect(next);
+  const gid = await group(o1, 'Throne', [heir, next, last]);
+  const [a, b] = await Promise.all([o1.request('leaveGroup', { groupId: gid }), h1.request('leaveGroup', { groupId: gid })]);
+  assert.equal(a.success, true);
+  assert.equal(b.success, true);
+  const members = await ok(n1, 'getGroupMembers', { groupId: gid });
+  assert.deepEqual(members.map((m: any) => m.userId), [next.id, last.id]);
+  assert.deepEqual(members.filter((m: any) => m.role === 'owner').map((m: any) => m.userId), [next.id], 'the earliest remaining member owns it');
+  assert.equal((await ok(n1, 'getGroup', { groupId: gid })).ownerId, next.id);
+});
