@@ -79,7 +79,8 @@ export const typingScenario: Scenario<TypingParams> = {
       const figures = {
         typingPerSecond: Math.round(sum(data, (item) => item.typingSent) / seconds),
         typingPushesPerSecond: Math.round(pushes / seconds),
-        // At most 1: one push per typer per second at each other member.
+        // About 1: one push per typer per second at each other member (a window of W seconds can
+        // hold floor(W) + 1 of them, so slightly above 1 in short rounds).
         pushesPerTyperPerReceiverPerSecond: round2(pushes / (params.members * (params.members - 1) * seconds)),
         tooSoon: sum(data, (item) => item.tooSoon),
         minGapMs: gaps.length === 0 ? null : Math.min(...gaps),
