@@ -201,3 +201,18 @@ test('roles across nodes: rename, role changes, removal (the removed user\'s soc
   await expectOnce([a1], 'setMemberRole', (d) => d.userId === a.id && d.role === 'owner');
   assert.equal((await okLoose(a1, 'getGroup', { groupId })).ownerId, a.id);
 });
+
+test('a node stopped gracefully (SIGTERM): its users go offline after the grace, as if they had closed', async () => {
+  const [a, b] = await pair('Ines', 'Jack');
+  const leaving = await startRelay(env);
+  const a0 = await connect(nodes[0]!, a);
+  const b2 = await Client.connect(leaving.ws, b.token);
+  await a0.push('presence', isPresence(b.id, true));
+  const stoppedAt = Date.now();
+  assert.equal(await leaving.stop('SIGTERM'), 0);
+  await b2.closed;
+  const off = await a0.push('presence', isPresence(b.id, false), GRACE_MS + 5000);
+  const took = Date.now() - stoppedAt;
+  assert.ok(took >= GRACE_MS - 100 && took < NODE_TTL_MS + GRACE_MS, `offline ${took} ms after the stop`);
+  assert.ok(Math.abs(Date.parse(off.params.data.lastSeenAt) - stoppedAt) < 1500, 'lastSeenAt is when the node closed the socket');
+});
