@@ -150,7 +150,11 @@ export async function createRedisPresence(opts: RedisPresenceOptions): Promise<P
 
   async function touch(userIds: number[]): Promise<void> {
     for (let i = 0; i < userIds.length; i += BATCH) {
-      const flipped = (await redis.presenceTouch(dueKey, userKey, nodeId, timings.nodeTtlMs, ...userIds.slice(i, i + BATCH))) as string[];
+      // Only users still here when the chunk goes out: a renewal must not revive the claim of a
+      // user whose last socket closed meanwhile (its down is queued behind this).
+      const chunk = userIds.slice(i, i + BATCH).filter((id) => here.has(id));
+      if (chunk.length === 0) continue;
+      const flipped = (await redis.presenceTouch(dueKey, userKey, nodeId, timings.nodeTtlMs, ...chunk)) as string[];
       if (flipped.length > 0) onChange(flipped.map((id) => ({ userId: Number(id), online: true, lastSeenAt: null })));
     }
   }
