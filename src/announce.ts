@@ -1,4 +1,4 @@
-import { CloseCode, groupTopic, pushFrame } from './protocol.js';
+import { CloseCode, groupTopic, pushFrame, userTopic } from './protocol.js';
 import type { PubSub, Socket } from './pubsub/types.js';
 
 /**
@@ -29,4 +29,11 @@ export function announceNewOwner(pubsub: PubSub, change: { groupId: number; user
     groupTopic(change.groupId),
     pushFrame('setMemberRole', { groupId: change.groupId, userId: change.userId, role: 'owner' }, null, change.by),
   );
+}
+
+/** Where a push about a message goes: its group, or both sides of its dialog (once for a note to oneself). */
+export function conversationTopics(m: { senderId: number; receiverId: number | null; groupId: number | null }): string[] {
+  if (m.groupId !== null) return [groupTopic(m.groupId)];
+  if (m.receiverId === null || m.receiverId === m.senderId) return [userTopic(m.senderId)];
+  return [userTopic(m.senderId), userTopic(m.receiverId)];
 }

@@ -65,7 +65,7 @@ export async function passOwnership(tx: Tx, groupId: number): Promise<number | u
  */
 export function createGroups(sql: Sql) {
   return {
-    /** Creates the group with its creator as the first member, atomically. */
+    /** Creates the group with its creator as the first member (nothing to read yet), atomically. */
     async create(name: string, creatorId: number): Promise<CreatedGroup> {
       const [row] = await sql<CreatedGroup[]>`
         with g as (
@@ -80,20 +80,24 @@ export function createGroups(sql: Sql) {
       return row!;
     },
 
-    /** The caller's membership, the target's existence and the insert, in one statement. */
+    /**
+     * The caller's membership, the target's existence and the insert, in one statement. The
+     * newcomer's read marker starts at the group's newest message: earlier ones are history,
+     * never unread.
+     */
     async addMember(groupId: number, adderId: number, userId: number): Promise<AddResult> {
       const [row] = await sql<{
         groupName: string | null; adderName: string | null; userName: string | null; added: boolean;
       }[]>`
         with adder as (
-          select g.name, u.first_name
+          select g.name, u.first_name, g.last_seq, g.last_message_id
           from group_members gm join groups g on g.id = gm.group_id join users u on u.id = gm.user_id
           where gm.group_id = ${groupId} and gm.user_id = ${adderId}
         ), target as (
           select first_name from users where id = ${userId} and deleted_at is null
         ), ins as (
-          insert into group_members (group_id, user_id)
-          select ${groupId}, ${userId} where exists (select 1 from adder) and exists (select 1 from target)
+          insert into group_members (group_id, user_id, last_read_id, last_read_seq)
+          select ${groupId}, ${userId}, adder.last_message_id, adder.last_seq from adder where exists (select 1 from target)
           on conflict do nothing
           returning 1
         )

@@ -14,8 +14,11 @@ import { getGroupMembers } from './getGroupMembers.js';
 import { renameGroup } from './renameGroup.js';
 import { removeUserFromGroup } from './removeUserFromGroup.js';
 import { setMemberRole } from './setMemberRole.js';
+import { markRead } from './markRead.js';
+import { editMessage } from './editMessage.js';
+import { deleteMessage } from './deleteMessage.js';
 
-/** Message type → handler: the whole WebSocket API (v1, and v1.1's live signals and group roles). A Map, so "toString" is no type. */
+/** Message type → handler: the whole WebSocket API (v1 and v1.1: live signals, group roles, conversation state). A Map, so "toString" is no type. */
 export const handlers: ReadonlyMap<string, MessageHandler> = new Map<string, MessageHandler>(Object.entries({
   listLastMessage,
   getlatestMessageDialog,
@@ -32,4 +35,7 @@ export const handlers: ReadonlyMap<string, MessageHandler> = new Map<string, Mes
   renameGroup,
   removeUserFromGroup,
   setMemberRole,
+  markRead,
+  editMessage,
+  deleteMessage,
 }) as [string, MessageHandler][]);

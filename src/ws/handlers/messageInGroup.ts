@@ -13,14 +13,14 @@ export const messageInGroup = defineHandler({
     if (outcome.kind === 'conflict') {
       throw new ClientError(ErrorCode.CONFLICT, 'clientMessageId was already used for a different message');
     }
-    const { id, groupId, groupName, senderId, senderName, content, createdAt } = outcome.message;
+    const { id, seq, groupId, groupName, senderId, senderName, content, createdAt } = outcome.message;
     if (outcome.kind === 'stored') {
       s.pubsub.publish(
         groupTopic(groupId),
-        pushFrame('messageInGroup', { id, groupId, groupName, senderId, content, createdAt }, content, senderName),
+        pushFrame('messageInGroup', { id, seq, groupId, groupName, senderId, content, createdAt }, content, senderName),
         ws,
       );
     }
-    return { id, groupId, senderId, content, createdAt };
+    return { id, seq, groupId, senderId, content, createdAt };
   },
 });

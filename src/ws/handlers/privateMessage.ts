@@ -13,8 +13,8 @@ export const privateMessage = defineHandler({
     if (outcome.kind === 'conflict') {
       throw new ClientError(ErrorCode.CONFLICT, 'clientMessageId was already used for a different message');
     }
-    const { id, senderId, receiverId, content, createdAt, senderName } = outcome.message;
-    const data = { id, senderId, receiverId, content, createdAt };
+    const { id, seq, senderId, receiverId, content, createdAt, senderName } = outcome.message;
+    const data = { id, seq, senderId, receiverId, content, createdAt };
     if (outcome.kind === 'stored') {
       const push = pushFrame('privateMessage', data, content, senderName);
       s.pubsub.publish(userTopic(receiverId), push, ws);

@@ -1,0 +1,85 @@
+import type { Sql } from './client.js';
+
+/** A message as the edit and delete replies and pushes show it. */
+export interface ChangedMessage {
+  id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
+  content: string; createdAt: Date; editedAt: Date | null; deletedAt: Date | null;
+}
+
+/**
+ * `not-found`: unknown, deleted (edit), or in a conversation the caller is not (or no longer)
+ * in; `forbidden`: the caller is in the conversation but may not change this message.
+ * A delete of a deleted message is `unchanged` (answered the same, pushed nothing).
+ */
+export type ChangeOutcome =
+  | { kind: 'changed'; message: ChangedMessage; actorName: string }
+  | { kind: 'unchanged'; message: ChangedMessage; actorName: string }
+  | { kind: 'not-found' }
+  | { kind: 'forbidden' };
+
+interface ChangeRow extends ChangedMessage { visible: boolean; allowed: boolean; changed: boolean; actorName: string }
+
+function outcome(row: ChangeRow | undefined): ChangeOutcome {
+  if (!row?.visible) return { kind: 'not-found' };
+  if (!row.allowed) return { kind: 'forbidden' };
+  const { visible: _v, allowed: _a, changed, actorName, ...message } = row;
+  return changed ? { kind: 'changed', message, actorName } : { kind: 'unchanged', message, actorName };
+}
+
+/**
+ * Edit and delete, each one statement: the caller's place in the conversation (membership and
+ * role for a group, a side of the dialog), the permission and the change are read and made
+ * together, so a role or membership change cannot slip in between check and write.
+ */
+export function createEdits(sql: Sql) {
+  // `t`: the message if the caller is in its conversation, with the caller's group role.
+  const target = (me: number, messageId: number) => sql`
+    select m.id, m.seq, m.sender_id, m.receiver_id, m.group_id, m.created_at, m.edited_at, m.deleted_at, gm.role
+    from messages m
+    left join group_members gm on gm.group_id = m.group_id and gm.user_id = ${me}
+    where m.id = ${messageId}
+      and (gm.user_id is not null or (m.receiver_id is not null and ${me}::int in (m.sender_id, m.receiver_id)))`;
+
+  return {
+    /** Only the sender edits, and only a message that is not deleted. */
+    async editMessage(me: number, messageId: number, content: string): Promise<ChangeOutcome> {
+      const [row] = await sql<ChangeRow[]>`
+        with t as (${target(me, messageId)}), upd as (
+          update messages m set content = ${content}, edited_at = now(), updated_at = now()
+          from t
+          where m.id = t.id and m.sender_id = ${me} and m.deleted_at is null
+          returning m.content, m.edited_at
+        )
+        select t.deleted_at is null as visible, t.sender_id = ${me} as allowed, exists (select 1 from upd) as changed,
+               t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
+               coalesce(upd.content, '') as content, t.created_at as "createdAt", upd.edited_at as "editedAt",
+               null::timestamptz as "deletedAt", (select first_name from users where id = ${me}) as "actorName"
+        from t left join upd on true`;
+      const result = outcome(row);
+      // Deleted between the read and the update (a concurrent delete): it is gone.
+      return result.kind === 'unchanged' ? { kind: 'not-found' } : result;
+    },
+
+    /**
+     * The sender deletes; in a group its owner and admins delete any message (the role is read
+     * in this statement). The content is erased from the row, not hidden.
+     */
+    async deleteMessage(me: number, messageId: number): Promise<ChangeOutcome> {
+      const [row] = await sql<ChangeRow[]>`
+        with t as (${target(me, messageId)}), allowed as (
+          select t.id from t where t.sender_id = ${me} or t.role in ('owner', 'admin')
+        ), upd as (
+          update messages m set content = '', deleted_at = now(), updated_at = now()
+          from allowed a
+          where m.id = a.id and m.deleted_at is null
+          returning m.deleted_at
+        )
+        select true as visible, exists (select 1 from allowed) as allowed, exists (select 1 from upd) as changed,
+               t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
+               '' as content, t.created_at as "createdAt", t.edited_at as "editedAt",
+               coalesce(upd.deleted_at, t.deleted_at) as "deletedAt", (select first_name from users where id = ${me}) as "actorName"
+        from t left join upd on true`;
+      return outcome(row);
+    },
+  };
+}
