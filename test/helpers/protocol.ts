@@ -108,7 +108,7 @@ export async function okLoose(c: Client, type: string, params: unknown): Promise
 }
 
 /** A push: the same envelope with message and senderName filled, never a requestId. */
-export function assertPush(f: Frame, type: string, message: string, senderName: string): any {
+export function assertPush(f: Frame, type: string, message: string | null, senderName: string): any {
   assert.deepEqual(Object.keys(f).sort(), ['params', 'success', 'type'], `push keys: ${JSON.stringify(f)}`);
   assert.equal(f.type, type);
   assert.equal(f.success, true);
