@@ -13,6 +13,8 @@ import { startRelay, type RelayProcess } from './helpers/server.js';
 import { createMessages, type Page } from '../src/db/messages.js';
 import { createGroups } from '../src/db/groups.js';
 import { createPresenceStore } from '../src/db/presence.js';
+import { markDialogReadStatement, markGroupReadStatement } from '../src/db/readMarkers.js';
+import { deleteStatement, editStatement } from '../src/db/edits.js';
 import type { Sql } from '../src/db/client.js';
 
 let db: TestDatabase;
@@ -45,17 +47,32 @@ before(async () => {
     -- Group g: users (g-1)*10 + k for k in 0..19 (mod USERS): every user is in two groups.
     insert into group_members (group_id, user_id)
       select g, 1 + ((g - 1) * 10 + k) % ${USERS} from generate_series(1, ${GROUPS}) g, generate_series(0, ${MEMBERS_PER_GROUP - 1}) k;
-    insert into messages (sender_id, group_id, content, created_at)
+    insert into messages (sender_id, group_id, content, created_at, seq)
       select 1 + (((1 + i % ${GROUPS}) - 1) * 10 + (i / ${GROUPS}) % ${MEMBERS_PER_GROUP}) % ${USERS},
-             1 + i % ${GROUPS}, 'group message ' || i, now() - (${GROUP_MESSAGES + PRIVATE_MESSAGES} - i) * interval '1 second'
+             1 + i % ${GROUPS}, 'group message ' || i, now() - (${GROUP_MESSAGES + PRIVATE_MESSAGES} - i) * interval '1 second', -i
       from generate_series(1, ${GROUP_MESSAGES}) i;
     -- Each user writes to ${PEERS_PER_USER} peers: about twenty dialogs per user.
-    insert into messages (sender_id, receiver_id, content, created_at)
+    insert into messages (sender_id, receiver_id, content, created_at, seq)
       select 1 + i % ${USERS}, 1 + (i % ${USERS} + 1 + (i / ${USERS}) % ${PEERS_PER_USER}) % ${USERS},
-             'private message ' || i, now() - (${PRIVATE_MESSAGES} - i) * interval '1 second'
+             'private message ' || i, now() - (${PRIVATE_MESSAGES} - i) * interval '1 second', -i
       from generate_series(1, ${PRIVATE_MESSAGES}) i;
     insert into dialogs (user_lo, user_hi)
       select distinct least(sender_id, receiver_id), greatest(sender_id, receiver_id) from messages where receiver_id is not null;
+    -- Conversation state as the server keeps it (003): seqs in id order, pointers, markers.
+    update messages m set seq = n.seq from (
+      select id, row_number() over (partition by group_id,
+        case when receiver_id is not null then least(sender_id, receiver_id) end,
+        case when receiver_id is not null then greatest(sender_id, receiver_id) end order by id) as seq from messages
+    ) n where m.id = n.id;
+    update groups g set last_seq = l.seq, last_message_id = l.id from (
+      select distinct on (group_id) group_id, id, seq from messages where group_id is not null order by group_id, id desc
+    ) l where g.id = l.group_id;
+    update dialogs d set last_seq = l.seq, last_message_id = l.id, lo_last_read_id = l.id, lo_last_read_seq = l.seq from (
+      select distinct on (least(sender_id, receiver_id), greatest(sender_id, receiver_id))
+        least(sender_id, receiver_id) as lo, greatest(sender_id, receiver_id) as hi, id, seq
+      from messages where receiver_id is not null order by least(sender_id, receiver_id), greatest(sender_id, receiver_id), id desc
+    ) l where d.user_lo = l.lo and d.user_hi = l.hi;
+    update group_members gm set last_read_id = g.last_message_id, last_read_seq = g.last_seq - 5 from groups g where g.id = gm.group_id;
   `);
   await sql.unsafe('analyze');
 });
@@ -120,7 +137,7 @@ async function explainBound(query: unknown): Promise<PlanNode> {
  * statement to a generic plan, built without the parameter values. This prepares the same text
  * and explains the generic plan.
  */
-async function explainGeneric(query: Pending, values: number[]): Promise<PlanNode> {
+async function explainGeneric(query: Pending, values: (number | string)[]): Promise<PlanNode> {
   const described = await query.describe();
   assert.equal(described.types.length, values.length, 'one value per parameter');
   const conn = await (sql as unknown as postgres.Sql).reserve();
@@ -131,7 +148,7 @@ async function explainGeneric(query: Pending, values: number[]): Promise<PlanNod
     }));
     await conn.unsafe(`prepare relay_explain (${typeNames.join(', ')}) as ${described.string}`);
     await conn.unsafe('set plan_cache_mode = force_generic_plan');
-    const [row] = await conn.unsafe(`explain (format json) execute relay_explain (${values.map((v) => String(v)).join(', ')})`);
+    const [row] = await conn.unsafe(`explain (format json) execute relay_explain (${values.map((v) => (typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`)).join(', ')})`);
     await conn.unsafe('deallocate relay_explain');
     await conn.unsafe('reset plan_cache_mode');
     return (row as unknown as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
@@ -141,11 +158,11 @@ async function explainGeneric(query: Pending, values: number[]): Promise<PlanNod
 }
 
 /** The parameter values in the order the statement numbers them. */
-async function parametersOf(build: () => unknown): Promise<number[]> {
+async function parametersOf(build: () => unknown): Promise<(number | string)[]> {
   const q = build() as Pending & { parameters?: unknown[] };
   await q.describe();
   assert.ok(Array.isArray(q.parameters), 'postgres.js exposes the bound parameters');
-  return (q.parameters as unknown[]).map((v) => Number(v));
+  return (q.parameters as unknown[]).map((v) => (typeof v === 'string' && !/^-?\d+$/.test(v) ? v : Number(v)));
 }
 
 async function pickUser(): Promise<{ me: number; peer: number; groupId: number }> {
@@ -246,4 +263,22 @@ test('presence: getPresence visibility and the push recipients read through inde
   const ids = [peer, me + 1, me + 500, 3];
   assertIndexedOn('visible [bound parameters]', await explainBound(presence.visible(me, ids)), V11_TABLES);
   assertIndexedOn('partners [bound parameters]', await explainBound(presence.partners([me, peer, 17])), V11_TABLES);
+});
+
+test('markRead, editMessage and deleteMessage reach messages through indexes only', async () => {
+  const { me, peer, groupId } = await pickUser();
+  const [g] = await sql<{ id: number }[]>`select last_message_id as id from groups where id = ${groupId}`;
+  const [d] = await sql<{ id: number }[]>`select last_message_id as id from dialogs where user_lo = ${me} and user_hi = ${peer}`;
+  // EXPLAIN without ANALYZE plans a writing statement without running it.
+  const statements: [string, () => unknown][] = [
+    ['markRead (group)', () => markGroupReadStatement(sql, me, groupId, g!.id)],
+    ['markRead (dialog)', () => markDialogReadStatement(sql, me, peer, d!.id)],
+    ['editMessage', () => editStatement(sql, me, d!.id, 'edited')],
+    ['deleteMessage', () => deleteStatement(sql, me, g!.id)],
+  ];
+  for (const [label, build] of statements) {
+    assertNoSeqScanOnMessages(`${label} [bound parameters]`, await explainBound(build()));
+    const query = () => build() as Pending;
+    assertNoSeqScanOnMessages(`${label} [generic plan]`, await explainGeneric(query(), await parametersOf(query)));
+  }
 });

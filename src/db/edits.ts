@@ -26,35 +26,54 @@ function outcome(row: ChangeRow | undefined): ChangeOutcome {
   return changed ? { kind: 'changed', message, actorName } : { kind: 'unchanged', message, actorName };
 }
 
+// `t`: the message if the caller is in its conversation, with the caller's group role.
+const target = (sql: Sql, me: number, messageId: number) => sql`
+  select m.id, m.seq, m.sender_id, m.receiver_id, m.group_id, m.created_at, m.edited_at, m.deleted_at, gm.role
+  from messages m
+  left join group_members gm on gm.group_id = m.group_id and gm.user_id = ${me}
+  where m.id = ${messageId}
+  and (gm.user_id is not null or (m.receiver_id is not null and ${me}::int in (m.sender_id, m.receiver_id)))`;
+
+/** Edit (exported, like delete, for the query-plan checks). */
+export const editStatement = (sql: Sql, me: number, messageId: number, content: string) => sql<ChangeRow[]>`
+  with t as (${target(sql, me, messageId)}), upd as (
+    update messages m set content = ${content}, edited_at = now(), updated_at = now()
+    from t
+    where m.id = t.id and m.sender_id = ${me} and m.deleted_at is null
+    returning m.content, m.edited_at
+  )
+  select t.deleted_at is null as visible, t.sender_id = ${me} as allowed, exists (select 1 from upd) as changed,
+         t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
+         coalesce(upd.content, '') as content, t.created_at as "createdAt", upd.edited_at as "editedAt",
+         null::timestamptz as "deletedAt", (select first_name from users where id = ${me}) as "actorName"
+  from t left join upd on true`;
+
+/** Delete: the permission (sender, or a group's owner or admin) is read in the statement that deletes. */
+export const deleteStatement = (sql: Sql, me: number, messageId: number) => sql<ChangeRow[]>`
+  with t as (${target(sql, me, messageId)}), allowed as (
+    select t.id from t where t.sender_id = ${me} or t.role in ('owner', 'admin')
+  ), upd as (
+    update messages m set content = '', deleted_at = now(), updated_at = now()
+    from allowed a
+    where m.id = a.id and m.deleted_at is null
+    returning m.deleted_at
+  )
+  select true as visible, exists (select 1 from allowed) as allowed, exists (select 1 from upd) as changed,
+         t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
+         '' as content, t.created_at as "createdAt", t.edited_at as "editedAt",
+         coalesce(upd.deleted_at, t.deleted_at) as "deletedAt", (select first_name from users where id = ${me}) as "actorName"
+  from t left join upd on true`;
+
 /**
  * Edit and delete, each one statement: the caller's place in the conversation (membership and
  * role for a group, a side of the dialog), the permission and the change are read and made
  * together, so a role or membership change cannot slip in between check and write.
  */
 export function createEdits(sql: Sql) {
-  // `t`: the message if the caller is in its conversation, with the caller's group role.
-  const target = (me: number, messageId: number) => sql`
-    select m.id, m.seq, m.sender_id, m.receiver_id, m.group_id, m.created_at, m.edited_at, m.deleted_at, gm.role
-    from messages m
-    left join group_members gm on gm.group_id = m.group_id and gm.user_id = ${me}
-    where m.id = ${messageId}
-      and (gm.user_id is not null or (m.receiver_id is not null and ${me}::int in (m.sender_id, m.receiver_id)))`;
-
   return {
     /** Only the sender edits, and only a message that is not deleted. */
     async editMessage(me: number, messageId: number, content: string): Promise<ChangeOutcome> {
-      const [row] = await sql<ChangeRow[]>`
-        with t as (${target(me, messageId)}), upd as (
-          update messages m set content = ${content}, edited_at = now(), updated_at = now()
-          from t
-          where m.id = t.id and m.sender_id = ${me} and m.deleted_at is null
-          returning m.content, m.edited_at
-        )
-        select t.deleted_at is null as visible, t.sender_id = ${me} as allowed, exists (select 1 from upd) as changed,
-               t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
-               coalesce(upd.content, '') as content, t.created_at as "createdAt", upd.edited_at as "editedAt",
-               null::timestamptz as "deletedAt", (select first_name from users where id = ${me}) as "actorName"
-        from t left join upd on true`;
+      const [row] = await editStatement(sql, me, messageId, content);
       const result = outcome(row);
       // Deleted between the read and the update (a concurrent delete): it is gone.
       return result.kind === 'unchanged' ? { kind: 'not-found' } : result;
@@ -65,20 +84,7 @@ export function createEdits(sql: Sql) {
      * in this statement). The content is erased from the row, not hidden.
      */
     async deleteMessage(me: number, messageId: number): Promise<ChangeOutcome> {
-      const [row] = await sql<ChangeRow[]>`
-        with t as (${target(me, messageId)}), allowed as (
-          select t.id from t where t.sender_id = ${me} or t.role in ('owner', 'admin')
-        ), upd as (
-          update messages m set content = '', deleted_at = now(), updated_at = now()
-          from allowed a
-          where m.id = a.id and m.deleted_at is null
-          returning m.deleted_at
-        )
-        select true as visible, exists (select 1 from allowed) as allowed, exists (select 1 from upd) as changed,
-               t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
-               '' as content, t.created_at as "createdAt", t.edited_at as "editedAt",
-               coalesce(upd.deleted_at, t.deleted_at) as "deletedAt", (select first_name from users where id = ${me}) as "actorName"
-        from t left join upd on true`;
+      const [row] = await deleteStatement(sql, me, messageId);
       return outcome(row);
     },
   };
