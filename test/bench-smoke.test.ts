@@ -135,7 +135,7 @@ test('every scenario runs end to end at smoke size and appends a result line', {
     }
     assert.ok(num(priv?.['sendsPerSecond']) > 0);
     assert.ok(num((priv?.['roundTrip'] as Record<string, unknown>)['count']) > 0);
-    for (const kind of ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup']) {
+    for (const kind of ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup', 'markRead', 'editMessage', 'deleteMessage']) {
       const round = history?.[kind] as Record<string, unknown>;
       assert.ok(num(round['requestsPerSecond']) > 0, kind);
       assert.ok(num(round['rowsPerReply']) > 0, `${kind} returned no rows`);

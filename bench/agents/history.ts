@@ -2,6 +2,10 @@
  * Generator side of `history`: each connection asks one kind of history request closed-loop
  * (the next as soon as the reply arrives), rotating over its own groups or dialog partners.
  * The first reply of each connection per round is fully parsed to check it carries rows.
+ *
+ * The v1.1 writes run the same way: `markRead` walks forward through the newest messages of
+ * the connection's groups (so the marker really moves), `editMessage` and `deleteMessage` go
+ * round the connection's own messages (a second delete of one answers without writing).
  */
 import { nowMicros } from '../lib/clock.js';
 import { encodeHistogram, newHistogram } from '../lib/histogram.js';
@@ -10,11 +14,17 @@ import type { LeanSocket } from '../lib/wsclient.js';
 import { countInto, drain, openPlanned, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
 import type { Agent, Emit } from './types.js';
 
-export type HistoryKind = 'listLastMessage' | 'getlatestMessageDialog' | 'getlatestMessageGroup';
+export type HistoryKind =
+  | 'listLastMessage' | 'getlatestMessageDialog' | 'getlatestMessageGroup'
+  | 'markRead' | 'editMessage' | 'deleteMessage';
 
 export interface HistoryConn extends PlannedConn {
   groupIds: number[];
   partnerIds: number[];
+  /** Per group (same order as groupIds): message ids to mark read, oldest first. */
+  readIds: number[][];
+  /** Messages this user sent, to edit and delete. */
+  ownIds: number[];
 }
 
 export type HistorySetup = ConnectionSetup<HistoryConn>;
@@ -68,16 +78,32 @@ function request(asker: Asker, round: HistoryRound, requestId: number): string {
       const groupId = conn.groupIds[turn % conn.groupIds.length] ?? 0;
       return `{"type":"getlatestMessageGroup","params":{"groupId":${groupId},"limit":${round.limit},"page":1},"requestId":${requestId}}`;
     }
+    case 'markRead': {
+      const index = turn % conn.groupIds.length;
+      const ids = conn.readIds[index] ?? [];
+      // Forward through the group's messages; past the newest the marker stays (answered, not moved).
+      const messageId = ids[Math.min(Math.floor(turn / conn.groupIds.length), ids.length - 1)] ?? 1;
+      return `{"type":"markRead","params":{"groupId":${conn.groupIds[index] ?? 0},"messageId":${messageId}},"requestId":${requestId}}`;
+    }
+    case 'editMessage': {
+      const messageId = conn.ownIds[turn % conn.ownIds.length] ?? 1;
+      return `{"type":"editMessage","params":{"messageId":${messageId},"content":"edited ${turn}"},"requestId":${requestId}}`;
+    }
+    case 'deleteMessage': {
+      const messageId = conn.ownIds[turn % conn.ownIds.length] ?? 1;
+      return `{"type":"deleteMessage","params":{"messageId":${messageId}},"requestId":${requestId}}`;
+    }
   }
 }
 
-/** Number of rows in a reply's data, or -1 when it has no array there. */
+/** Number of rows in a reply's data (1 for an object: the writes answer one), or -1 when it has none. */
 function rowsIn(frame: Buffer): number {
   const reply: unknown = JSON.parse(frame.toString('utf8'));
   if (typeof reply !== 'object' || reply === null || !('params' in reply)) return -1;
   const params = reply.params;
   if (typeof params !== 'object' || params === null || !('data' in params)) return -1;
-  return Array.isArray(params.data) ? params.data.length : -1;
+  if (Array.isArray(params.data)) return params.data.length;
+  return typeof params.data === 'object' && params.data !== null ? 1 : -1;
 }
 
 export function createHistoryAgent(setup: HistorySetup, _emit: Emit): Agent<HistoryInfo, HistoryRound, HistoryResult> {

@@ -80,7 +80,7 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
   fanout:   --groups G --members M (or --conns G*M) --senders S --mode closed|open|both --rate R
   private:  --pairs P  --balls B (pings in play per connection)
   history:  --users U --groups G --group-size K --partners D --messages N --concurrency C
-            --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup
+            --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup,markRead,editMessage,deleteMessage
   typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)
   server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
             --server-prof (V8 CPU profile of the server, summarized after the run)  --verbose

@@ -118,6 +118,10 @@ export async function seedPartners(sql: postgres.Sql, users: IdRange, partners: 
  * `count` messages, alternating between a group message (round-robin over groups and their
  * members) and a private one (round-robin over dialogs, each direction in turn), with
  * creation times one second apart so that id order and time order agree.
+ *
+ * Each message's seq follows from the layout (the j-th message of a conversation has seq j + 1,
+ * ids ascending), as the server would have drawn it on the scenario's fresh database; then each
+ * conversation row gets its last_seq and last_message_id. Read markers stay at nothing read.
  */
 export async function seedMessages(sql: postgres.Sql, groups: GroupLayout, dialogs: DialogLayout, count: number): Promise<IdRange> {
   const first = await nextId(sql, 'messages');
@@ -129,8 +133,9 @@ export async function seedMessages(sql: postgres.Sql, groups: GroupLayout, dialo
   try {
     await skipTriggers(session);
       await session.unsafe(
-        `insert into messages (id, sender_id, receiver_id, group_id, content, created_at, updated_at)
+        `insert into messages (id, seq, sender_id, receiver_id, group_id, content, created_at, updated_at)
          select $1::bigint + n,
+           case when n % 2 = 0 then k / ${G} else k / ${dialogCount} end + 1,
            case when n % 2 = 0 then ${uFirst} + (((k % ${G}) * ${groups.size} + (k / ${G}) % ${groups.size}) % ${U})
                 when (k / ${dialogCount}) % 2 = 0 then ${uFirst} + (k % ${dialogCount}) % ${U}
                 else ${uFirst} + ((k % ${dialogCount}) % ${U} + (k % ${dialogCount}) / ${U} + 1) % ${U} end,
@@ -144,6 +149,17 @@ export async function seedMessages(sql: postgres.Sql, groups: GroupLayout, dialo
          from (select n, n / 2 as k from generate_series(0, $2::int - 1) n) s`,
         [first, count],
       );
+    await session.unsafe(
+      `update groups g set last_seq = c.seq, last_message_id = c.id
+       from (select group_id, max(seq) as seq, max(id) as id from messages where group_id is not null group by group_id) c
+       where g.id = c.group_id`,
+    );
+    await session.unsafe(
+      `update dialogs d set last_seq = c.seq, last_message_id = c.id
+       from (select least(sender_id, receiver_id) as lo, greatest(sender_id, receiver_id) as hi, max(seq) as seq, max(id) as id
+             from messages where receiver_id is not null group by 1, 2) c
+       where d.user_lo = c.lo and d.user_hi = c.hi`,
+    );
   } finally {
     session.release();
   }

@@ -15,7 +15,14 @@ import { analyze, seedDialogs, seedGroups, seedMessages, seedUsers, type IdRange
 import type postgres from 'postgres';
 import type { Scenario } from './types.js';
 
-const KINDS: readonly HistoryKind[] = ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup'];
+// deleteMessage last: it erases the messages the other rounds read and edit.
+const KINDS: readonly HistoryKind[] = ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup', 'markRead', 'editMessage', 'deleteMessage'];
+/** What `quick` and `full` run by default: the reads and markRead (edit and delete on request, and in `smoke`). */
+const DEFAULT_KINDS: HistoryKind[] = ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup', 'markRead'];
+/** markRead walks through this many of the newest messages of each group, oldest first. */
+const READ_IDS_PER_GROUP = 300;
+/** editMessage and deleteMessage go round this many of the connection's own messages. */
+const OWN_IDS = 200;
 
 export interface HistoryParams {
   users: number;
@@ -31,8 +38,8 @@ export interface HistoryParams {
 }
 
 const PRESETS = {
-  quick: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 1, durationSeconds: 6 } },
-  full: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 3, durationSeconds: 30 } },
+  quick: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 1, durationSeconds: 6 } },
+  full: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 3, durationSeconds: 30 } },
   smoke: { users: 50, groups: 10, groupSize: 5, partners: 4, messages: 2000, concurrency: 4, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 0.3, durationSeconds: 1 } },
 } satisfies Record<Cli['preset'], HistoryParams>;
 
@@ -48,12 +55,31 @@ async function planConnections(sql: postgres.Sql, users: IdRange, concurrency: n
     from group_members where user_id = any(${ids}::int[]) group by user_id`;
   const dialogs = await sql<{ lo: number; hi: number }[]>`
     select user_lo as lo, user_hi as hi from dialogs where user_lo = any(${ids}::int[]) or user_hi = any(${ids}::int[])`;
-  return ids.map((userId, index) => ({
-    userId,
-    node: nodeOf(index, procs, nodes),
-    groupIds: groups.find((row) => row.userId === userId)?.groupIds ?? [],
-    partnerIds: dialogs.filter((row) => row.lo === userId || row.hi === userId).map((row) => (row.lo === userId ? row.hi : row.lo)),
-  }));
+  const groupIds = [...new Set(groups.flatMap((row) => row.groupIds))];
+  // Through the (group_id, id desc) index: the newest of each group, then oldest first.
+  const reads = await sql<{ groupId: number; ids: string[] }[]>`
+    select g.id as "groupId", array(
+      select id from (select m.id from messages m where m.group_id = g.id order by m.id desc limit ${READ_IDS_PER_GROUP}) newest order by id
+    ) as ids
+    from unnest(${groupIds}::int[]) as g(id)`;
+  const own = await sql<{ userId: number; ids: string[] }[]>`
+    select u.id as "userId", array(
+      select m.id from group_members gm join messages m on m.group_id = gm.group_id and m.sender_id = u.id
+      where gm.user_id = u.id limit ${OWN_IDS}
+    ) as ids
+    from unnest(${ids}::int[]) as u(id)`;
+  const readIdsOf = new Map(reads.map((row) => [row.groupId, row.ids.map(Number)]));
+  return ids.map((userId, index) => {
+    const mine = groups.find((row) => row.userId === userId)?.groupIds ?? [];
+    return {
+      userId,
+      node: nodeOf(index, procs, nodes),
+      groupIds: mine,
+      partnerIds: dialogs.filter((row) => row.lo === userId || row.hi === userId).map((row) => (row.lo === userId ? row.hi : row.lo)),
+      readIds: mine.map((groupId) => readIdsOf.get(groupId) ?? []),
+      ownIds: (own.find((row) => row.userId === userId)?.ids ?? []).map(Number),
+    };
+  });
 }
 
 export const historyScenario: Scenario<HistoryParams> = {
