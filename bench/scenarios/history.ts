@@ -20,7 +20,7 @@ const KINDS: readonly HistoryKind[] = ['listLastMessage', 'getlatestMessageDialo
 /** What `quick` and `full` run by default: the reads and markRead (edit and delete on request, and in `smoke`). */
 const DEFAULT_KINDS: HistoryKind[] = ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup', 'markRead'];
 /** markRead walks through this many of the newest messages of each group, oldest first. */
-const READ_IDS_PER_GROUP = 300;
+const READ_IDS_PER_GROUP = 1000;
 /** editMessage and deleteMessage go round this many of the connection's own messages. */
 const OWN_IDS = 200;
 
