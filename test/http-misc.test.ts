@@ -133,18 +133,23 @@ describe('API docs', () => {
     // The WebSocket messages are described too.
     const ws = doc['x-websocket-messages'];
     for (const type of ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup', 'newGroup', 'addUserInGroup', 'leaveGroup', 'messageInGroup', 'privateMessage',
-      'typing', 'getPresence', 'getGroup', 'getGroupMembers', 'renameGroup', 'removeUserFromGroup', 'setMemberRole']) {
+      'typing', 'getPresence', 'getGroup', 'getGroupMembers', 'renameGroup', 'removeUserFromGroup', 'setMemberRole',
+      'markRead', 'editMessage', 'deleteMessage']) {
       assert.ok(ws?.[type], `WebSocket message ${type} is not described`);
     }
     // v1.1: the new types' replies and pushes.
-    for (const type of ['typing', 'getPresence', 'getGroup', 'getGroupMembers', 'renameGroup', 'removeUserFromGroup', 'setMemberRole']) {
+    for (const type of ['typing', 'getPresence', 'getGroup', 'getGroupMembers', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage']) {
       assert.ok(doc['x-websocket-replies']?.[type], `reply of ${type} is not described`);
     }
-    for (const type of ['typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole']) {
+    for (const type of ['typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage']) {
       assert.ok(doc['x-websocket-pushes']?.[type]?.properties, `push ${type} is not described`);
     }
     assert.deepEqual(ws.setMemberRole.properties.params.properties.role.enum, ['admin', 'member']);
     assert.equal(ws.getPresence.properties.params.properties.userIds.maxItems, 100);
+    assert.deepEqual(Object.keys(ws.markRead.properties.params.properties).sort(), ['groupId', 'messageId', 'receiverId']);
+    assert.deepEqual(Object.keys(ws.editMessage.properties.params.properties).sort(), ['content', 'messageId']);
+    assert.deepEqual(Object.keys(ws.deleteMessage.properties.params.properties), ['messageId']);
+    assert.ok(doc['x-websocket-replies'].markRead.properties.unreadCount);
     assert.ok(ws.privateMessage.properties.params.properties.receiverId, 'privateMessage params lack receiverId');
   });
 });

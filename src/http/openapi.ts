@@ -3,6 +3,7 @@ import { toJsonSchema } from '@valibot/to-json-schema';
 import { SignUpBody, LoginBody } from './routes/auth.js';
 import { ProfilePatchBody, PasswordBody } from './routes/profile.js';
 import { handlers } from '../ws/handlers/index.js';
+import { conversationPushes, conversationReplies } from './wsDocs.js';
 
 // Checks written as functions (white space, code points) have no JSON Schema form; the
 // descriptions carry them instead.
@@ -73,8 +74,9 @@ export function buildOpenApi(): object {
         'Messenger backend. HTTP for accounts; everything else over one WebSocket on the same port ' +
         '(`ws://host:3000`, token in `Authorization: Bearer` or `Sec-WebSocket-Protocol: auth, <token>`). ' +
         'The WebSocket request schemas are under `components.schemas.ws_*` and `x-websocket-messages`; the reply data ' +
-        'of the v1.1 types under `x-websocket-replies`, and the data of the v1.1 pushes under `x-websocket-pushes`. ' +
-        '`typing` takes exactly one of `receiverId` or `groupId`.',
+        'of the v1.1 types under `x-websocket-replies`, and the data of the v1.1 pushes under `x-websocket-pushes` ' +
+        '(seq, read markers, edit and delete included). ' +
+        '`typing` and `markRead` take exactly one of `receiverId` or `groupId`.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -84,8 +86,8 @@ export function buildOpenApi(): object {
       },
     },
     'x-websocket-messages': wsMessages,
-    'x-websocket-replies': wsReplies,
-    'x-websocket-pushes': wsPushes,
+    'x-websocket-replies': { ...wsReplies, ...conversationReplies },
+    'x-websocket-pushes': { ...wsPushes, ...conversationPushes },
     paths: {
       '/auth/sign-up': { post: { summary: 'Create an account', requestBody: body(SignUpBody),
         responses: { 201: ok('Account and token', { type: 'object', properties: { user: User, token: { type: 'string' } } }), ...errors(400, 409, 413, 429) } } },
