@@ -7,7 +7,7 @@ import { ClientError, ErrorCode } from './protocol.js';
 
 // The push events of PROTOCOL.md; anything else is counted as "other" (labels stay few).
 const PUSH_TYPES = new Set(['privateMessage', 'messageInGroup', 'addUserInGroup', 'leaveGroup', 'newGroup',
-  'typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole']);
+  'typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage']);
 
 /** Everything /metrics exposes, on a registry of our own (no global state between servers in tests). */
 export function createMetrics() {
