@@ -65,6 +65,26 @@ test('six sockets on two nodes sending to one group at once: seqs 1..N, id order
   assert.equal(history.length, replies.length);
 });
 
+test('one clientMessageId sent on both nodes at once is stored once, and the losing batch burns no seq', async () => {
+  const a = await signUp(fx.relay.http, 'Ca');
+  const b = await signUp(fx.relay.http, 'Cb');
+  const [a0, a1, b0] = await Promise.all([on(0, a), on(1, a), on(0, b)]);
+  const groupId = await groupOf([a, b], [a0, b0], 'resends');
+  const replies: { id: number; seq: number }[] = [];
+  for (let round = 0; round < 15; round++) {
+    // The original and its resend race on two nodes; plain messages keep both batches busy.
+    const [x, y, ...rest] = await Promise.all([
+      okLoose(a0, 'messageInGroup', { groupId, content: `r${round}`, clientMessageId: `cm-${round}` }),
+      okLoose(a1, 'messageInGroup', { groupId, content: `r${round}`, clientMessageId: `cm-${round}` }),
+      okLoose(a0, 'messageInGroup', { groupId, content: `plain a ${round}` }),
+      okLoose(a1, 'messageInGroup', { groupId, content: `plain b ${round}` }),
+    ]);
+    assert.equal(x.id, y.id, `round ${round}: one message for one clientMessageId`);
+    replies.push(x, ...rest);
+  }
+  assertGapless(replies, 'resends');
+});
+
 test('both sides of a dialog sending at once from two nodes: one gapless seq, id order = seq order', async () => {
   const a = await signUp(fx.relay.http, 'Da');
   const b = await signUp(fx.relay.http, 'Db');

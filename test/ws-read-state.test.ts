@@ -72,6 +72,32 @@ test('seq under concurrency: five sockets sending at once get 1..N, no gap, no r
   assert.deepEqual(history.map((r: any) => r.seq), seqs.slice(0, 100));
 });
 
+test('sends refused or deduplicated in the same batch take no seq: no hole', async () => {
+  const a = await signUp(fx.relay.http, 'Mia');
+  const b = await signUp(fx.relay.http, 'Ned');
+  const outsider = await signUp(fx.relay.http, 'Out');
+  const a1 = await connect(a);
+  const b1 = await connect(b);
+  const o1 = await connect(outsider);
+  const g = await ok(a1, 'newGroup', { groupName: 'Holes' });
+  await ok(a1, 'addUserInGroup', { groupId: g.groupId, userId: b.id });
+  // Sent in the same turn, so group-committed together: refusals and repeats of one
+  // clientMessageId sit in the batch beside messages that are stored.
+  const frames = await Promise.all([
+    ...Array.from({ length: 5 }, (_, i) => a1.request('messageInGroup', { groupId: g.groupId, content: `a${i}` })),
+    ...Array.from({ length: 5 }, () => o1.request('messageInGroup', { groupId: g.groupId, content: 'not a member' })),
+    ...Array.from({ length: 5 }, () => b1.request('messageInGroup', { groupId: g.groupId, content: 'once', clientMessageId: 'same-id' })),
+    b1.request('messageInGroup', { groupId: g.groupId, content: 'different', clientMessageId: 'same-id' }),
+  ]);
+  assert.deepEqual(frames.slice(5, 10).map((f) => f.code), Array(5).fill('FORBIDDEN'));
+  const onces = frames.slice(10, 15).map((f) => f.params.data);
+  assert.equal(new Set(onces.map((d) => d.id)).size, 1, 'one clientMessageId, one message');
+  assert.equal(frames[15]!.code, 'CONFLICT');
+  const stored = [...frames.slice(0, 5).map((f) => f.params.data), onces[0]];
+  assert.deepEqual(stored.map((d) => d.seq).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6]);
+  assert.equal((await ok(a1, 'messageInGroup', { groupId: g.groupId, content: 'next' })).seq, 7);
+});
+
 test('markRead in a group: forward only, exact unreadCount, pushed to the reader\'s other connections only', async () => {
   const a = await signUp(fx.relay.http, 'Cora');
   const b = await signUp(fx.relay.http, 'Dirk');
