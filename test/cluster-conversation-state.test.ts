@@ -138,3 +138,38 @@ test('markRead, editMessage and deleteMessage pushes reach the other node, once'
   await assertNoPush(a0, 'markRead', (d) => d.groupId === groupId, 'other members', 0);
   await assertNoPush(a1, 'markRead', (d) => d.groupId === groupId, 'other members', 0);
 });
+
+test('markRead and sends at once on two nodes, groups and dialogs: no deadlock, markers end exact', async () => {
+  const users = await Promise.all(['Ka', 'Kb', 'Kc', 'Kd'].map((n) => signUp(fx.relay.http, n)));
+  const socks = await Promise.all(users.map((u, i) => on((i % 2) as 0 | 1, u)));
+  const g1 = await groupOf(users, socks, 'marks one');
+  const g2 = await groupOf(users, socks, 'marks two');
+  const groups = [g1, g2];
+  const first = await Promise.all(groups.flatMap((groupId) =>
+    Array.from({ length: 10 }, (_, i) => okLoose(socks[i % 4]!, 'messageInGroup', { groupId, content: `first ${i}` }))));
+  const dm = await Promise.all(Array.from({ length: 10 }, (_, i) => okLoose(socks[i % 2]!, 'privateMessage', { receiverId: users[(i + 1) % 2]!.id, content: `dm ${i}` })));
+
+  // Every socket marks every earlier message, newest first and shuffled by socket, while all send.
+  const work = socks.flatMap((c, k) => [
+    ...groups.flatMap((groupId) => Array.from({ length: 5 }, (_, i) => okLoose(c, 'messageInGroup', { groupId, content: `${k} more ${i}` }))),
+    ...first.map((_, i) => first[(i * (k + 3)) % first.length]).map((m) => okLoose(c, 'markRead', { groupId: m.groupId, messageId: m.id })),
+    ...(k < 2 ? dm.map((m) => okLoose(c, 'markRead', { receiverId: users[1 - k]!.id, messageId: m.id })) : []),
+    ...(k < 2 ? Array.from({ length: 5 }, (_, i) => okLoose(c, 'privateMessage', { receiverId: users[1 - k]!.id, content: `dm more ${i}` })) : []),
+  ]);
+  const results = await Promise.all(work);
+  const sends = results.filter((r) => typeof r.content === 'string');
+
+  for (const [k, c] of socks.entries()) {
+    const rows = await okLoose(c, 'listLastMessage', { limit: 100 });
+    for (const groupId of groups) {
+      const all = [...first, ...sends].filter((m) => m.groupId === groupId);
+      const mine = all.filter((m) => m.senderId === users[k]!.id).sort((x, y) => x.seq - y.seq).at(-1)!;
+      const row = rows.find((r: any) => r.groupId === groupId);
+      assert.equal(row.seq, all.length, `group ${groupId}: last seq`);
+      assert.equal(row.lastReadId, mine.id, `user ${k}, group ${groupId}: the marker at its own newest message`);
+      assert.equal(row.unreadCount, all.length - mine.seq);
+    }
+  }
+  const dialog = [...dm, ...sends.filter((m) => m.groupId === undefined)];
+  assertGapless(dialog, 'dialog under marks');
+});

@@ -133,13 +133,20 @@ export function createSends(sql: Sql) {
       update groups g set last_seq = c.seq, last_message_id = c.id
       from (select group_id, max(seq) as seq, max(id) as id from numbered group by group_id) c
       where g.id = c.group_id
+    ), newest as (
+      select distinct on (group_id, sender_id) group_id, sender_id, id, seq
+      from numbered order by group_id, sender_id, seq desc
+    ), readers as materialized (
+      -- Markers are locked sorted, after every group row (numbered needs them all), as markRead
+      -- batches lock them: the two never wait on each other in a cycle.
+      select gm.group_id, gm.user_id from group_members gm
+      join newest c on c.group_id = gm.group_id and c.sender_id = gm.user_id
+      order by gm.group_id, gm.user_id
+      for update of gm
     ), marker as (
       -- Sending moves the sender's marker to its newest message here (forward only).
       update group_members gm set last_read_id = c.id, last_read_seq = c.seq
-      from (
-        select distinct on (group_id, sender_id) group_id, sender_id, id, seq
-        from numbered order by group_id, sender_id, seq desc
-      ) c
+      from newest c join readers r on r.group_id = c.group_id and r.user_id = c.sender_id
       where gm.group_id = c.group_id and gm.user_id = c.sender_id and gm.last_read_seq < c.seq
     )
     select v.ord::int as ord, n.id, n.seq, n.group_name as "groupName", n.sender_name as "senderName",
