@@ -7,6 +7,9 @@
 --   a message by its seq        messages by (group_id, seq) / (least, greatest, seq): the unique indexes
 
 -- Each conversation row counts its messages (last_seq) and points at its newest (last_message_id).
+-- A send batch locks the rows of its conversations (sorted), draws message ids only then, and
+-- updates them in the same statement: so unlike in 001, dialogs rows are updated on every send.
+-- None of the new columns is indexed, so these updates stay HOT (no index writes).
 ALTER TABLE groups
   ADD COLUMN last_seq bigint NOT NULL DEFAULT 0,
   ADD COLUMN last_message_id bigint;
