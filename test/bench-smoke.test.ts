@@ -100,7 +100,7 @@ interface Line {
   figures: Record<string, unknown>;
 }
 
-test('every scenario runs end to end at smoke size and appends a result line', { timeout: 120_000 }, async (t) => {
+test('every scenario runs end to end at smoke size and appends a result line', { timeout: 240_000 }, async (t) => {
   if (!(await canReach(process.env['BENCH_ADMIN_URL'] ?? DEFAULT_ADMIN_URL))) {
     t.skip('no PostgreSQL at 127.0.0.1:5432');
     return;
