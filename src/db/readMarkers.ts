@@ -42,7 +42,7 @@ function outcome(row: MarkRow | undefined): MarkOutcome {
  * markRead is group-committed like a send: a batch of marks is one statement and one commit.
  * Per (conversation, reader) the furthest message asked in the batch wins, and a marker only
  * moves forward (`< seq`, checked again on the row's latest version if another node moved it
- * meanwhile). The rows are locked first, sorted (`for update`), then updated: two batches on
+ * meanwhile). The rows are locked first, sorted (`for no key update`), then updated: two batches on
  * two nodes take their locks in one order and never deadlock; a send batch locks a group's
  * markers only after its group row, in the same sorted order.
  */
@@ -68,7 +68,7 @@ export const groupMarksStatement = (sql: Sql, items: GroupMark[]) => sql<MarkRow
     select gm.group_id, gm.user_id from group_members gm
     join target x on x.group_id = gm.group_id and x.user_id = gm.user_id
     order by gm.group_id, gm.user_id
-    for update of gm
+    for no key update of gm
   ), upd as (
     update group_members gm set last_read_id = x.id, last_read_seq = x.seq
     from target x join locked l on l.group_id = x.group_id and l.user_id = x.user_id
@@ -114,7 +114,7 @@ export const dialogMarksStatement = (sql: Sql, items: DialogMark[]) => sql<MarkR
     select d.user_lo, d.user_hi from dialogs d
     join target x on x.lo = d.user_lo and x.hi = d.user_hi
     order by d.user_lo, d.user_hi
-    for update of d
+    for no key update of d
   ), upd as (
     update dialogs d set
       lo_last_read_id = case when x.lo_seq > d.lo_last_read_seq then x.lo_id else d.lo_last_read_id end,

@@ -57,7 +57,8 @@ async function retryOnDuplicateKey<T>(write: () => Promise<T>): Promise<T> {
  * Sends, group-committed: one statement per batch stores its messages, draws their seqs, moves
  * the conversation's pointer and the sender's read marker, all or nothing (so a crash leaves no
  * hole). The seq contract lives in the statement's order of work:
- *   1. the conversation rows are locked (`for update`, sorted, so two batches never deadlock);
+ *   1. the conversation rows are locked (`for no key update`: sorted, so two batches never
+ *      deadlock, and not against the key-share locks of foreign-key checks, e.g. a member added);
  *   2. only then are message ids drawn: a batch that waited for the lock draws larger ids than
  *      the one it waited for, so within a conversation id order is seq order on every node;
  *   3. seq = the row's last_seq + the message's rank by id in the batch; the row gets the new
@@ -119,7 +120,7 @@ export function createSends(sql: Sql) {
       select g.id, g.name, g.last_seq from groups g
       where g.id in (select group_id from fresh)
       order by g.id
-      for update
+      for no key update
     ), ok as materialized (
       select f.*, nextval('messages_id_seq') as id, l.name as group_name, l.last_seq as base
       from fresh f join locked l on l.id = f.group_id
@@ -142,7 +143,7 @@ export function createSends(sql: Sql) {
       select gm.group_id, gm.user_id from group_members gm
       join newest c on c.group_id = gm.group_id and c.sender_id = gm.user_id
       order by gm.group_id, gm.user_id
-      for update of gm
+      for no key update of gm
     ), marker as (
       -- Sending moves the sender's marker to its newest message here (forward only).
       update group_members gm set last_read_id = c.id, last_read_seq = c.seq
@@ -181,7 +182,7 @@ export function createSends(sql: Sql) {
       select d.user_lo, d.user_hi, d.last_seq from dialogs d
       where (d.user_lo, d.user_hi) in (select lo, hi from fresh)
       order by d.user_lo, d.user_hi
-      for update
+      for no key update
     ), ok as materialized (
       select f.*, nextval('messages_id_seq') as id, l.last_seq as base
       from fresh f join locked l on l.user_lo = f.lo and l.user_hi = f.hi
