@@ -122,6 +122,10 @@ test('markRead in a group: forward only, exact unreadCount, pushed to the reader
   await assertNoPush(a1, 'markRead', () => true, 'other group members (no receipts in groups)', 0);
   row = await groupRow(b1, g.groupId);
   assert.deepEqual([row.unreadCount, row.lastReadId], [2, sent[2].id]);
+  // "Read by": getGroupMembers shows each member's marker; getGroup the group's newest seq.
+  const members = await ok(a1, 'getGroupMembers', { groupId: g.groupId });
+  assert.deepEqual(members.map((m: any) => [m.userId, m.lastReadId]), [[a.id, sent[4].id], [b.id, sent[2].id]]);
+  assert.equal((await ok(b1, 'getGroup', { groupId: g.groupId })).lastSeq, 5);
 
   // Older or the same: nothing changes, nothing is pushed, the current state is answered.
   const before = b2.pushes('markRead').length;

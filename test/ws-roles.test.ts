@@ -28,8 +28,8 @@ test('getGroup: {groupId, groupName, createdAt, ownerId, memberCount, role}, mem
   await ok(o1, 'addUserInGroup', { groupId: created.groupId, userId: m.id });
 
   const g = await ok(o1, 'getGroup', { groupId: created.groupId });
-  assert.deepEqual(Object.keys(g).sort(), ['createdAt', 'groupId', 'groupName', 'memberCount', 'ownerId', 'role']);
-  assert.deepEqual({ ...g, createdAt: undefined }, { groupId: created.groupId, groupName: 'Club', createdAt: undefined, ownerId: o.id, memberCount: 2, role: 'owner' });
+  assert.deepEqual(Object.keys(g).sort(), ['createdAt', 'groupId', 'groupName', 'lastSeq', 'memberCount', 'ownerId', 'role']);
+  assert.deepEqual({ ...g, createdAt: undefined }, { groupId: created.groupId, groupName: 'Club', createdAt: undefined, ownerId: o.id, memberCount: 2, role: 'owner', lastSeq: 0 });
   assertIsoDate(g.createdAt, 'createdAt');
   assert.equal(g.createdAt, created.createdAt);
   assert.equal((await ok(m1, 'getGroup', { groupId: created.groupId })).role, 'member');
@@ -55,7 +55,8 @@ test('getGroupMembers: longest-standing first, with roles; paging; members only'
   const all = await ok(o1, 'getGroupMembers', { groupId: gid });
   assert.deepEqual(all.map((r: any) => [r.userId, r.role, r.firstName]), [[o.id, 'owner', 'Owen'], [a.id, 'member', 'Ada'], [b.id, 'admin', 'Bob']]);
   for (const r of all) {
-    assert.deepEqual(Object.keys(r).sort(), ['firstName', 'joinedAt', 'lastName', 'role', 'userId']);
+    assert.deepEqual(Object.keys(r).sort(), ['firstName', 'joinedAt', 'lastName', 'lastReadId', 'role', 'userId']);
+    assert.equal(r.lastReadId, null, 'nothing sent yet: nothing read');
     assertIsoDate(r.joinedAt, 'joinedAt');
     assert.equal(r.lastName, null);
   }

@@ -21,10 +21,14 @@ export type AddResult =
 
 export interface GroupInfo {
   groupId: number; groupName: string; createdAt: Date; ownerId: number | null; memberCount: number; role: Role;
+  /** The group's newest seq (v1.1 conversation state), 0 before the first message. */
+  lastSeq: number;
 }
 
 export interface Member {
   userId: number; firstName: string; lastName: string | null; role: Role; joinedAt: Date;
+  /** The member's read marker: "read by" for the group's messages (null: nothing read). */
+  lastReadId: number | null;
 }
 
 /** The caller's role (undefined: not a member) and what a role-checked change did. */
@@ -132,7 +136,7 @@ export function createGroups(sql: Sql) {
         select g.id as "groupId", g.name as "groupName", g.created_at as "createdAt",
                (select o.user_id from group_members o where o.group_id = g.id and o.role = 'owner') as "ownerId",
                (select count(*)::int from group_members c where c.group_id = g.id) as "memberCount",
-               gm.role
+               gm.role, g.last_seq as "lastSeq"
         from group_members gm join groups g on g.id = gm.group_id
         where gm.group_id = ${groupId} and gm.user_id = ${me}`;
     },
@@ -150,9 +154,9 @@ export function createGroups(sql: Sql) {
         left join lateral (
           -- The page first (seniority index), then the names of its rows (users primary key).
           select m.user_id as "userId", u.first_name as "firstName", u.last_name as "lastName",
-                 m.role, m.joined_at as "joinedAt"
+                 m.role, m.joined_at as "joinedAt", m.last_read_id as "lastReadId"
           from (
-            select user_id, role, joined_at from group_members
+            select user_id, role, joined_at, last_read_id from group_members
             where me.user_id is not null and group_id = ${groupId}
             order by joined_at, user_id limit ${limit} offset ${offset}
           ) m

@@ -34,8 +34,8 @@ const date = { type: 'string', format: 'date-time' };
 const wsReplies = {
   typing: { const: null },
   getPresence: { type: 'array', items: obj({ userId: int, online: { type: 'boolean' }, lastSeenAt: { type: ['string', 'null'], format: 'date-time' } }) },
-  getGroup: obj({ groupId: int, groupName: { type: 'string' }, createdAt: date, ownerId: nullableInt, memberCount: int, role: Role }),
-  getGroupMembers: { type: 'array', items: obj({ userId: int, firstName: { type: 'string' }, lastName: { type: ['string', 'null'] }, role: Role, joinedAt: date }) },
+  getGroup: obj({ groupId: int, groupName: { type: 'string' }, createdAt: date, ownerId: nullableInt, memberCount: int, role: Role, lastSeq: int }),
+  getGroupMembers: { type: 'array', items: obj({ userId: int, firstName: { type: 'string' }, lastName: { type: ['string', 'null'] }, role: Role, joinedAt: date, lastReadId: nullableInt }) },
   renameGroup: obj({ groupId: int, groupName: { type: 'string' } }),
   removeUserFromGroup: { const: null },
   setMemberRole: { const: null },
