@@ -21,7 +21,7 @@ const on = (node: 0 | 1, account: Account): Promise<Client> => fx.connect(accoun
 async function groupOf(members: Account[], sockets: Client[], name: string): Promise<number> {
   const { groupId } = await okLoose(sockets[0]!, 'newGroup', { groupName: name });
   for (const m of members.slice(1)) await okLoose(sockets[0]!, 'addUserInGroup', { groupId, userId: m.id });
-  await Promise.all(sockets.slice(1).map((s) => s.push('addUserInGroup', (d) => d.groupId === groupId && d.userId === members[sockets.indexOf(s)]!.id, 3000)));
+  await Promise.all(sockets.slice(1).map((s) => s.push('addUserInGroup', (d) => d.groupId === groupId && d.userId === members[sockets.indexOf(s)]!.id, 6000)));
   return groupId as number;
 }
 

@@ -1,5 +1,6 @@
 import type { Sql } from './client.js';
 import { createBatcher } from './batch.js';
+import { retryRolledBack } from './retry.js';
 
 // Element type oids for sql.array.
 const INT4 = 23;
@@ -144,8 +145,8 @@ export const dialogMarksStatement = (sql: Sql, items: DialogMark[]) => sql<MarkR
   order by n.ord`;
 
 export function createReadMarkers(sql: Sql) {
-  const markGroups = createBatcher(async (items: GroupMark[]) => (await groupMarksStatement(sql, items)).map(outcome));
-  const markDialogs = createBatcher(async (items: DialogMark[]) => (await dialogMarksStatement(sql, items)).map(outcome));
+  const markGroups = createBatcher(async (items: GroupMark[]) => (await retryRolledBack(() => groupMarksStatement(sql, items))).map(outcome));
+  const markDialogs = createBatcher(async (items: DialogMark[]) => (await retryRolledBack(() => dialogMarksStatement(sql, items))).map(outcome));
   return {
     markGroupRead: (userId: number, groupId: number, messageId: number): Promise<MarkOutcome> =>
       markGroups({ userId, groupId, messageId }),

@@ -1,5 +1,5 @@
 import type { Sql } from './client.js';
-import { isUniqueViolation } from './client.js';
+import { retryRolledBack } from './retry.js';
 import { createBatcher } from './batch.js';
 
 // Element type oids for sql.array: explicit, so an all-null column still has a type.
@@ -36,21 +36,6 @@ interface Existing {
 interface BatchRow {
   ord: number; id: number | null; seq: number | null; createdAt: Date | null;
   senderName: string | null; groupName?: string | null;
-}
-
-// A batch that met a clientMessageId committed by another batch after its snapshot was taken
-// (a resend racing its original on another node) fails as a whole, so no seq is burnt; it is
-// tried again, and then sees that message.
-const ATTEMPTS = 3;
-
-async function retryOnDuplicateKey<T>(write: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (err) {
-      if (attempt >= ATTEMPTS || !isUniqueViolation(err)) throw err;
-    }
-  }
 }
 
 /**
@@ -222,7 +207,7 @@ export function createSends(sql: Sql) {
     on conflict do nothing`;
 
   const storeGroup = async (items: GroupSend[]) => {
-    const rows = await retryOnDuplicateKey(() => writeGroupBatch(items));
+    const rows = await retryRolledBack(() => writeGroupBatch(items));
     return Promise.all(items.map((item, i) => settle(item, rows[i], (prior) => prior.groupId === item.groupId,
       (id, seq, createdAt, names): StoredGroupMessage => ({
         id, seq, groupId: item.groupId, senderId: item.senderId, content: item.content, createdAt,
@@ -231,11 +216,11 @@ export function createSends(sql: Sql) {
   };
 
   const storePrivate = async (items: PrivateSend[]): Promise<SendOutcome<StoredPrivateMessage>[]> => {
-    let rows: (BatchRow & { needsDialog: boolean })[] = await retryOnDuplicateKey(() => writePrivateBatch(items));
+    let rows: (BatchRow & { needsDialog: boolean })[] = await retryRolledBack(() => writePrivateBatch(items));
     const first = items.filter((_, i) => rows[i]?.needsDialog);
     if (first.length > 0) {
       await createDialogs(first);
-      const again = await retryOnDuplicateKey(() => writePrivateBatch(first));
+      const again = await retryRolledBack(() => writePrivateBatch(first));
       let k = 0;
       rows = rows.map((row) => (row.needsDialog ? again[k++]! : row));
     }
