@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep, type Frame } from './helpers/client.js';
+import { freePort } from './helpers/kit.js';
 
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const STORE_UNAVAILABLE = 'The message store is unavailable; try again shortly';
@@ -32,13 +33,6 @@ const pgStart = (): string => pg('pg_ctl', ['-D', dataDir, '-l', join(dir, 'serv
   '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
 const pgStopNow = (): string => pg('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port: p } = srv.address() as net.AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return p;
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'relay-ops-pg-'));

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { TEST_SECRET } from './helpers/server.js';
 import { signUp, sleep } from './helpers/client.js';
-import { useRelay, assertReply, expect401 as expect401On, type AuthHow } from './helpers/protocol.js';
+import { useRelay, settle, assertReply, expect401 as expect401On, type AuthHow } from './helpers/protocol.js';
 
 const fx = useRelay('ws_connection', { AUTH_RATE_PER_MINUTE: '100000' });
 const { connect } = fx;
@@ -123,7 +123,7 @@ test('several connections of one user each get exactly their own replies', async
   assert.equal(r2.type, 'listLastMessage');
   assert.equal(r3.requestId, 1);
   assert.equal(r3.type, 'getlatestMessageDialog');
-  await sleep(300);
+  await settle(conns);
   for (const c of conns) {
     assert.equal(c.frames.filter((f) => f.requestId !== undefined).length, 1, 'one reply per socket, no one else\'s');
   }
