@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, TEST_SECRET, type RelayProcess } from './helpers/server.js';
+import { startRelay, type RelayProcess } from './helpers/server.js';
 import { http, signUp, sleep, type HttpAnswer } from './helpers/client.js';
 import { assertError, assertLogsClean } from './helpers/kit.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, TEST_SECRET, type RelayProcess } from './helpers/server.js';
+import { startRelay, type RelayProcess } from './helpers/server.js';
 import { http, signUp, sleep, Client, type Account, type HttpAnswer } from './helpers/client.js';
 import { assertError, assertLogsClean } from './helpers/kit.js';
 

@@ -4,7 +4,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';

@@ -2,7 +2,6 @@
 // counters move when the things they count happen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';

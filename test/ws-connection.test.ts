@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { TEST_SECRET } from './helpers/server.js';
-import { signUp, sleep } from './helpers/client.js';
+import { signUp } from './helpers/client.js';
 import { useRelay, settle, assertReply, expect401 as expect401On, type AuthHow } from './helpers/protocol.js';
 
 const fx = useRelay('ws_connection', { AUTH_RATE_PER_MINUTE: '100000' });

@@ -2,7 +2,7 @@
 // effect at once on live connections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signUp, sleep } from './helpers/client.js';
+import { signUp } from './helpers/client.js';
 import { useRelay, settle, assertIsoDate, ok, assertPush, errorOf, assertNoPush, count } from './helpers/protocol.js';
 
 const fx = useRelay('ws_groups', { AUTH_RATE_PER_MINUTE: '100000' });
