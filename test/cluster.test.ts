@@ -1,9 +1,8 @@
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
+import type { RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
-import { QUIET_MS, okLoose, count, expectOnce } from './helpers/protocol.js';
+import { QUIET_MS, okLoose, count, expectOnce, useRelay } from './helpers/protocol.js';
 import { Redis } from 'ioredis';
 import { SHARED_REDIS_URL, testPrefix } from './helpers/redis.js';
 
@@ -14,34 +13,17 @@ import { SHARED_REDIS_URL, testPrefix } from './helpers/redis.js';
 const SETTLE_MS = QUIET_MS;
 
 const prefix = testPrefix();
-let db: TestDatabase;
-let nodes: RelayProcess[] = [];
-const clients: Client[] = [];
 let redis: Redis;
-
-before(async () => {
-  db = await createTestDatabase('cluster');
+const fx = useRelay('cluster', { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix }, async () => {
   redis = new Redis(SHARED_REDIS_URL);
-  const env = { DATABASE_URL: db.url, REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix };
-  // The first applies the migrations; the others find them done.
-  const first = await startRelay(env);
-  nodes = [first, ...(await Promise.all([startRelay(env), startRelay(env)]))];
-});
-
+}, { nodes: 3 });
 after(async () => {
-  await Promise.all(clients.map((c) => (c.closeCode === undefined ? c.close() : undefined)));
-  await Promise.all(nodes.map((n) => n.stop()));
   await redis?.quit();
-  await db?.drop();
 });
 
-const node = (i: number): RelayProcess => nodes[i]!;
+const node = (i: number): RelayProcess => fx.nodes[i]!;
 
-async function connect(i: number, account: Account): Promise<Client> {
-  const c = await Client.connect(node(i).ws, account.token);
-  clients.push(c);
-  return c;
-}
+const connect = (i: number, account: Account): Promise<Client> => fx.connect(account, 'header', node(i).ws);
 
 async function expectNone(cs: Client[], type: string, match: (data: any) => boolean): Promise<void> {
   await sleep(SETTLE_MS);
@@ -61,7 +43,7 @@ async function newGroup(c: Client, name: string, members: Account[], joined: Cli
 }
 
 test('every node is ready with the relay connected', async () => {
-  for (const n of nodes) {
+  for (const n of fx.nodes) {
     const ready = await http(n.http, 'GET', '/ready');
     assert.equal(ready.status, 200);
     assert.equal(ready.body.relay, true);

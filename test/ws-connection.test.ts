@@ -151,3 +151,26 @@ test('requestId is echoed exactly (string or number), and absent when the reques
   assert.equal(plain.type, 'listLastMessage');
   assert.deepEqual(plain.params, { data: [], message: null, senderName: null });
 });
+
+test('a refused upgrade is an ordinary HTTP error answer: JSON error body and the security headers', async () => {
+  const answer = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    const ws = new WebSocket(fx.relay.ws, { headers: { authorization: 'Bearer not-a-token' } });
+    ws.once('open', () => { ws.terminate(); reject(new Error('upgrade was accepted')); });
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.once('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body }); req.destroy(); });
+    });
+    ws.once('error', reject);
+  });
+  assert.equal(answer.status, 401);
+  const body = JSON.parse(answer.body) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'error', 'message']);
+  assert.equal(body.code, 'UNAUTHORIZED');
+  assert.equal(body.error, true);
+  assert.match(String(answer.headers['content-type']), /^application\/json/);
+  assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+  assert.equal(answer.headers['x-frame-options'], 'DENY');
+  assert.equal(answer.headers['cache-control'], 'no-store');
+});

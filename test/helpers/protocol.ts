@@ -32,8 +32,10 @@ export function withPubSub(env: Record<string, string | undefined>, kind: PubSub
 export type AuthHow = 'header' | 'protocol';
 
 export interface RelayFixture {
-  /** The server started in `before` (throws if read before it started). */
+  /** The server started in `before` (throws if read before it started): `nodes[0]`. */
   readonly relay: RelayProcess;
+  /** Every server started in `before` (`opts.nodes` of them, on the same database and `env`). */
+  readonly nodes: readonly RelayProcess[];
   /** The file's own database, created in `before`, dropped in `after`. */
   readonly db: TestDatabase;
   /**
@@ -55,9 +57,15 @@ export function useRelay(
   label: string,
   env: Record<string, string | undefined> = {},
   setup?: (fixture: RelayFixture) => Promise<void>,
+  /**
+   * `nodes`: how many servers to start on the database with `env` (default 1). With REDIS_URL
+   * and REDIS_PREFIX in `env` they form one cluster.
+   */
+  opts: { nodes?: number } = {},
 ): RelayFixture {
   let db: TestDatabase | undefined;
   let relay: RelayProcess | undefined;
+  const nodes: RelayProcess[] = [];
   const others: RelayProcess[] = [];
   const open: Client[] = [];
 
@@ -67,14 +75,16 @@ export function useRelay(
   before(async () => {
     db = await createTestDatabase(`${label}${testPubSub() === 'redis' ? '_redis' : ''}`);
     relay = await startRelay({ DATABASE_URL: db.url, ...serverEnv });
+    // The first applied the migrations; the others find them done.
+    nodes.push(relay, ...(await Promise.all(Array.from({ length: (opts.nodes ?? 1) - 1 }, () => startRelay({ DATABASE_URL: db!.url, ...serverEnv })))));
     // The run is on the transport it claims to be, or it tests nothing new.
     const cluster = relay.logs.find((l) => l.msg === 'listening')?.cluster;
-    assert.equal(cluster, testPubSub() === 'redis', `server started ${cluster ? 'with' : 'without'} the Redis relay`);
+    assert.equal(cluster, serverEnv.REDIS_URL !== undefined, `server started ${cluster ? 'with' : 'without'} the Redis relay`);
     await setup?.(fixture);
   });
   after(async () => {
     for (const c of open) c.ws.terminate();
-    await Promise.all([relay?.stop(), ...others.map((r) => r.stop())]);
+    await Promise.all([relay?.stop(), ...nodes.slice(1).map((r) => r.stop()), ...others.map((r) => r.stop())]);
     await db?.drop();
   });
 
@@ -82,6 +92,10 @@ export function useRelay(
     get relay(): RelayProcess {
       if (!relay) throw new Error('the relay is not started yet');
       return relay;
+    },
+    get nodes(): readonly RelayProcess[] {
+      if (nodes.length === 0) throw new Error('the relay is not started yet');
+      return nodes;
     },
     get db(): TestDatabase {
       if (!db) throw new Error('the test database is not created yet');
