@@ -5,7 +5,7 @@ import { STORE_UNAVAILABLE } from '../db/errors.js';
 import { reportFailure } from '../failure.js';
 import type { Logger } from '../log.js';
 import { readBody, parseJson, PayloadTooLarge } from './body.js';
-import { json, writeReply, type Reply } from './respond.js';
+import { httpError, writeReply, type Reply } from './respond.js';
 
 /** What a route sees of a request: copied out of uWS before the first await (uWS frees `req`). */
 export interface Request {
@@ -40,13 +40,8 @@ export interface RouterDeps {
   track<T>(work: Promise<T>): Promise<T>;
 }
 
-const STATUS_OF: Record<ErrorCode, number> = {
-  BAD_REQUEST: 400, VALIDATION: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429, INTERNAL: 500, UNAVAILABLE: 503,
-};
-
-export const httpError = (code: ErrorCode, message: string, headers?: [string, string][]): Reply =>
-  json(STATUS_OF[code], { error: true, message, code }, headers);
+// Kept here too for the code that imports it from the router.
+export { httpError };
 
 /** Retry-After in whole seconds (at least 1) for an error that says when to come back. */
 function retryHeaders(extra: Record<string, unknown> | undefined): [string, string][] | undefined {

@@ -4,8 +4,7 @@ import type { Session } from './session.js';
 import { bearerToken } from '../auth/authenticate.js';
 import { ErrorCode } from '../protocol.js';
 import { STORE_UNAVAILABLE } from '../db/errors.js';
-import { httpError } from '../http/router.js';
-import { writeReply } from '../http/respond.js';
+import { httpError, writeReply } from '../http/respond.js';
 import { reportFailure } from '../failure.js';
 import { protocolToken } from './envelope.js';
 
