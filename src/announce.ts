@@ -1,5 +1,6 @@
 import { CloseCode, groupTopic, pushFrame, userTopic } from './protocol.js';
-import type { PubSub, Socket } from './pubsub/types.js';
+import type { PubSub } from './pubsub/types.js';
+import type { Socket } from './ws/session.js';
 
 /**
  * Membership and account events that both HTTP routes and WebSocket handlers raise.

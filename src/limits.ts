@@ -11,7 +11,12 @@ export interface Limits {
  * Auth attempts per IP and per email, per minute. With Redis the counters are shared by the
  * cluster (an attacker cannot multiply the limit by the number of nodes).
  */
-export function createLimits(perMinute: number, redis?: { client: Redis; prefix: string }): Limits {
+export function createLimits(
+  perMinute: number,
+  redis?: { client: Redis; prefix: string },
+  /** Told of each attempt refused (metrics count them). */
+  onRefused?: () => void,
+): Limits {
   const make = (keyPrefix: string, points: number): RateLimiterAbstract =>
     redis
       ? new RateLimiterRedis({ storeClient: redis.client, keyPrefix: `${redis.prefix}rl:${keyPrefix}`, points, duration: 60,
@@ -26,6 +31,7 @@ export function createLimits(perMinute: number, redis?: { client: Redis; prefix:
       await limiter.consume(key);
     } catch (res) {
       if (res instanceof RateLimiterRes) {
+        onRefused?.();
         throw new ClientError(ErrorCode.RATE_LIMITED, 'Too many attempts; try again later', { retryAfterMs: res.msBeforeNext });
       }
       throw res;

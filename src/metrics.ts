@@ -1,22 +1,47 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Services } from './services.js';
-import type { PubSub } from './pubsub/types.js';
-import type { Limits } from './limits.js';
-import { dbStats } from './db/client.js';
-import { ClientError, ErrorCode } from './protocol.js';
+import { pushType } from './protocol.js';
 
 // The push events of PROTOCOL.md; anything else is counted as "other" (labels stay few).
 const PUSH_TYPES = new Set(['privateMessage', 'messageInGroup', 'addUserInGroup', 'leaveGroup', 'newGroup',
   'typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage']);
 
-/** Everything /metrics exposes, on a registry of our own (no global state between servers in tests). */
-export function createMetrics() {
+/** What the database client tells about itself (db/client.ts DbStats), read when scraped. */
+export interface DbGauges {
+  readonly max: number;
+  readonly inFlight: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly unavailable: number;
+  readonly shed: number;
+  readonly available: boolean;
+}
+
+/** What the pub/sub transport tells about itself, read when scraped. */
+export interface RelayGauges {
+  readonly connected: boolean;
+  readonly dropped: number;
+}
+
+/**
+ * Where the gauges read from. Functions, read at each scrape: the parts are built after the
+ * metrics (they are handed the counting hooks below), and each exposes its own statistics.
+ */
+export interface MetricSources {
+  db(): DbGauges | undefined;
+  relay(): RelayGauges | undefined;
+}
+
+/**
+ * Everything /metrics exposes, on a registry of our own (no global state between servers in
+ * tests). A leaf: it imports none of the parts it counts; server.ts hands it what to read and
+ * hands the parts the `count…` hooks.
+ */
+export function createMetrics(sources: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'relay_' });
   const registers = [registry];
-  // Read when /metrics is scraped, from what `instrument` hands over.
-  let watched: Pick<Services, 'sql' | 'pubsub'> | undefined;
-  const db = () => (watched ? dbStats(watched.sql) : undefined);
+  const db = sources.db;
+  let relayDroppedSeen = 0;
 
   const m = {
     registry,
@@ -59,7 +84,13 @@ export function createMetrics() {
         if (s) this.set(s.inFlight);
       },
     }),
-    dbPoolSize: new Gauge({ name: 'relay_db_pool_max', help: 'Configured pool size', registers }),
+    dbPoolSize: new Gauge({
+      name: 'relay_db_pool_max', help: 'Configured pool size', registers,
+      collect() {
+        const s = db();
+        if (s) this.set(s.max);
+      },
+    }),
     dbAvailable: new Gauge({
       name: 'relay_db_available', registers,
       help: '1 while the database answers; 0 from a failure to reach it until a probe gets an answer (queries fail at once meanwhile)',
@@ -77,60 +108,33 @@ export function createMetrics() {
       name: 'relay_cluster_relay_connected', registers,
       help: '1 when the Redis relay is connected (or not used), else 0',
       collect() {
-        if (watched) this.set(watched.pubsub.connected ? 1 : 0);
+        const r = sources.relay();
+        if (r) this.set(r.connected ? 1 : 0);
+      },
+    }),
+    relaysDropped: new Counter({
+      name: 'relay_cluster_relays_dropped_total', registers,
+      help: 'Pushes and control events not relayed to other nodes (Redis down or too far behind; always 0 without Redis)',
+      collect() {
+        const r = sources.relay();
+        if (!r) return;
+        // A counter only goes up: add what the transport dropped since the last scrape.
+        if (r.dropped > relayDroppedSeen) this.inc(r.dropped - relayDroppedSeen);
+        relayDroppedSeen = r.dropped;
       },
     }),
 
-    /**
-     * Hooks the metrics into what the server built: counts pushes as they are published and auth
-     * attempts refused by the limits (by wrapping `s.pubsub` and `s.limits`), and reads database
-     * and relay state when scraped. Call once, before the app is mounted.
-     */
-    instrument(s: Services): void {
-      s.pubsub = countPushes(s.pubsub, m.pushes);
-      s.limits = countRefusals(s.limits, m.rateLimited);
-      watched = s;
-      const stats = dbStats(s.sql);
-      if (stats) m.dbPoolSize.set(stats.max);
+    /** PubSubHooks.onPublish: counts a push by its event type. */
+    countPush(frame: string): void {
+      const type = pushType(frame);
+      m.pushes.inc({ type: type && PUSH_TYPES.has(type) ? type : 'other' });
+    },
+    /** Limits' onRefused: a login or sign-up refused by the attempt limits. */
+    countAuthRefusal(): void {
+      m.rateLimited.inc({ kind: 'auth' });
     },
   };
   return m;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
-
-function countPushes(inner: PubSub, pushes: Counter<'type'>): PubSub {
-  // pushFrame() puts the type first: reading it back costs a regex, not a parse.
-  const typeOf = (frame: string): string => {
-    const type = /^\{"type":"(\w{1,40})"/.exec(frame)?.[1];
-    return type && PUSH_TYPES.has(type) ? type : 'other';
-  };
-  return {
-    publish(topic, frame, except) {
-      pushes.inc({ type: typeOf(frame) });
-      inner.publish(topic, frame, except);
-    },
-    control(userId, event) {
-      if (event.op === 'join' && event.push) pushes.inc({ type: typeOf(event.push) });
-      inner.control(userId, event);
-    },
-    onLocalSubscription: (topic, newCount, oldCount) => inner.onLocalSubscription(topic, newCount, oldCount),
-    get connected() {
-      return inner.connected;
-    },
-    close: () => inner.close(),
-  };
-}
-
-function countRefusals(inner: Limits, rateLimited: Counter<'kind'>): Limits {
-  return {
-    async authAttempt(ip, email) {
-      try {
-        await inner.authAttempt(ip, email);
-      } catch (err) {
-        if (err instanceof ClientError && err.code === ErrorCode.RATE_LIMITED) rateLimited.inc({ kind: 'auth' });
-        throw err;
-      }
-    },
-  };
-}

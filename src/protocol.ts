@@ -60,7 +60,13 @@ export function successFrame(type: string, data: unknown, requestId?: RequestId)
 }
 
 export function pushFrame(type: string, data: unknown, message: string | null, senderName: string): string {
+  // `type` first: pushType reads it back without parsing the frame.
   return JSON.stringify({ type, success: true, params: { data, message, senderName } });
+}
+
+/** The event type of a frame made by pushFrame (undefined for anything else): a prefix match, no parse. */
+export function pushType(frame: string): string | undefined {
+  return /^\{"type":"(\w{1,40})"/.exec(frame)?.[1];
 }
 
 export function errorFrame(

@@ -2,9 +2,9 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Services } from './services.js';
-import type { PubSub } from './pubsub/types.js';
+import type { ControlEvent, PubSub } from './pubsub/types.js';
 import { loadUws } from './uws.js';
-import { createSql } from './db/client.js';
+import { createSql, dbStats } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { createUsers } from './db/users.js';
@@ -13,7 +13,7 @@ import { createMessages } from './db/messages.js';
 import { createTokenService } from './auth/tokens.js';
 import { authenticate } from './auth/authenticate.js';
 import { loadOrCreateSecret } from './secret.js';
-import { SessionRegistry } from './ws/sessions.js';
+import { SocketRegistry } from './ws/sessions.js';
 import { createLocalPubSub } from './pubsub/local.js';
 import { createRedisPubSub } from './pubsub/redis.js';
 import { createLimits } from './limits.js';
@@ -64,16 +64,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   }
 
   const app = uws.App();
-  const sessions = new SessionRegistry();
-  const metrics = createMetrics();
-  metrics.dbPoolSize.set(config.DB_POOL_MAX);
+  // Built first, read at each scrape: the parts below get its counting hooks at construction.
+  const metrics = createMetrics({ db: () => dbStats(sql), relay: () => pubsub });
+  // The registry and the transport call each other (a control event lands on sockets; a join's
+  // push waits for the transport's subscription): the two closures here tie them, nothing else.
+  const sessions = new SocketRegistry((topic) => pubsub.subscribed(topic));
+  const hooks = { deliverControl: (userId: number, event: ControlEvent) => sessions.apply(userId, event), onPublish: metrics.countPush };
   const inflight = new InFlight();
   const users = createUsers(sql);
   const tokens = createTokenService(secret, config.JWT_TTL);
   let closing = false;
   const pubsub: PubSub = config.REDIS_URL
     ? await createRedisPubSub({
-        app, sessions, url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log, metrics,
+        ...hooks, app, url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log,
         onRecovered: () => {
           resyncSockets(users, sessions, sessions.all()).then(
             (result) => log.info(result, 'sockets re-checked after the relay outage'),
@@ -81,7 +84,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           );
         },
       })
-    : createLocalPubSub(app, sessions);
+    : createLocalPubSub(app, hooks);
 
   // Attempt counters shared by the cluster, so N nodes do not give an attacker N times the limit.
   // Commands never queue while Redis is down: the limiter falls back to per-node memory then.
@@ -90,9 +93,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     : undefined;
   limitsRedis?.on('error', () => undefined);
 
-  // Presence changes are pushed through `services.pubsub` as metrics wraps it (read at each change).
+  // Presence changes are pushed through the transport (which counts them for the metrics).
   const presenceStore = createPresenceStore(sql);
-  const onPresenceChange = createPresenceNotifier({ store: presenceStore, pubsub: () => services.pubsub, log });
+  const onPresenceChange = createPresenceNotifier({ store: presenceStore, pubsub: () => pubsub, log });
   const timings = { graceMs: config.PRESENCE_GRACE_MS, nodeTtlMs: config.PRESENCE_NODE_TTL_MS, sweepMs: config.PRESENCE_SWEEP_MS };
   const presence: Presence = config.REDIS_URL
     ? await createRedisPresence({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
@@ -102,13 +105,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const services: Services = {
     config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
     presenceStore, presence, typing,
-    limits: createLimits(config.AUTH_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }),
+    limits: createLimits(config.AUTH_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
     metrics, inflight,
     authenticate: (token) => authenticate(tokens, users.authState, token),
     authenticateSocket: (token) => authenticate(tokens, users.socketState, token),
     isClosing: () => closing,
   };
-  metrics.instrument(services);
   mountApp(app, services);
   const stopSweeps = [startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics), startExpirySweep(sessions)];
 

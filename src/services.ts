@@ -7,7 +7,7 @@ import type { Messages } from './db/messages.js';
 import type { TokenService } from './auth/tokens.js';
 import type { Principal } from './auth/authenticate.js';
 import type { PubSub } from './pubsub/types.js';
-import type { SessionRegistry } from './ws/sessions.js';
+import type { SocketRegistry } from './ws/sessions.js';
 import type { Limits } from './limits.js';
 import type { Metrics } from './metrics.js';
 import type { InFlight } from './inflight.js';
@@ -29,7 +29,8 @@ export interface Services {
   typing: TypingThrottle;
   tokens: TokenService;
   pubsub: PubSub;
-  sessions: SessionRegistry;
+  /** Every open WebSocket on this node. */
+  sessions: SocketRegistry;
   limits: Limits;
   metrics: Metrics;
   inflight: InFlight;

@@ -15,6 +15,7 @@ import { FrameParser } from '../bench/lib/frames.js';
 import { HandshakeError, openLean, type LeanSocket } from '../bench/lib/wsclient.js';
 import { newFacts, scanFrame, tagKind, tagValue } from '../bench/lib/scan.js';
 import { canReach, DEFAULT_ADMIN_URL } from '../bench/lib/database.js';
+import { eventually } from './helpers/kit.js';
 
 const RUN_JS = fileURLToPath(new URL('../bench/run.js', import.meta.url));
 
@@ -76,13 +77,13 @@ test('the lean client talks to a reference server: auth, fragments, ping, close'
     let closed: [number, string] | null = null;
     socket = await openLean(target, 'good', { onMessage: (payload) => got.push(payload.toString()), onClose: (code, reason) => (closed = [code, reason]) });
     socket.send('x'.repeat(70_000));
-    await waitFor(() => got.length === 2);
+    await eventually('both frames arrived', () => got.length === 2, { timeoutMs: 2000, everyMs: 10 });
     assert.deepEqual(got.map((text) => text.length), [70_005, 11]);
     assert.equal(got[1], 'frag1-frag2');
     // The pong answers a ping sent between the fragments; the server may count it after the reply.
-    await waitFor(() => pongs === 1);
+    await eventually('the pong arrived', () => pongs === 1, { timeoutMs: 2000, everyMs: 10 });
     socket.send('bye');
-    await waitFor(() => closed !== null);
+    await eventually('the socket closed', () => closed !== null, { timeoutMs: 2000, everyMs: 10 });
     assert.deepEqual(closed, [4001, 'expired']);
   } finally {
     // Whatever failed, nothing may stay open: an open socket keeps the test process alive.
@@ -159,13 +160,6 @@ function num(value: unknown): number {
   return value as number;
 }
 
-async function waitFor(condition: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function run(args: string[]): Promise<{ code: number | null; output: string }> {
   const env = { ...process.env };

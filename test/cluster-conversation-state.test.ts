@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signUp, type Account, type Client } from './helpers/client.js';
-import { useRelay, okLoose, expectOnce, count, assertNoPush } from './helpers/protocol.js';
+import { useRelay, okLoose, expectOnce, count, assertNoPush, QUIET_MS } from './helpers/protocol.js';
 import { SHARED_REDIS_URL, testPrefix } from './helpers/redis.js';
 import type { RelayProcess } from './helpers/server.js';
 
@@ -111,30 +111,30 @@ test('markRead, editMessage and deleteMessage pushes reach the other node, once'
   // B reads on node 1: B's node-0 socket gets it with unreadCount, A's sockets get a receipt.
   const read = await okLoose(b1, 'markRead', { receiverId: a.id, messageId: pm.id });
   assert.deepEqual(read, { userId: b.id, receiverId: a.id, groupId: null, lastReadId: pm.id, lastReadSeq: 1, unreadCount: 0 });
-  await expectOnce([b0], 'markRead', (d) => d.lastReadId === pm.id && d.unreadCount === 0);
-  await expectOnce([a0, a1], 'markRead', (d) => d.lastReadId === pm.id && d.unreadCount === undefined && d.receiverId === a.id);
+  await expectOnce([b0], 'markRead', (d) => d.lastReadId === pm.id && d.unreadCount === 0, QUIET_MS);
+  await expectOnce([a0, a1], 'markRead', (d) => d.lastReadId === pm.id && d.unreadCount === undefined && d.receiverId === a.id, QUIET_MS);
   assert.equal(count(b1, 'markRead', () => true), 0, 'never the reading connection');
 
   const edited = await okLoose(a1, 'editMessage', { messageId: pm.id, content: 'read me, edited' });
-  await expectOnce([a0, b0, b1], 'editMessage', (d) => d.id === pm.id && d.content === 'read me, edited' && d.editedAt === edited.editedAt);
+  await expectOnce([a0, b0, b1], 'editMessage', (d) => d.id === pm.id && d.content === 'read me, edited' && d.editedAt === edited.editedAt, QUIET_MS);
   await assertNoPush(a1, 'editMessage', () => true, 'the editing connection', 0);
 
   const users = [a, b];
   const groupId = await groupOf(users, [a0, b1], 'pushes');
   const gm = await okLoose(b1, 'messageInGroup', { groupId, content: 'group text' });
-  await expectOnce([a0, a1, b0], 'messageInGroup', (d) => d.id === gm.id && d.seq === 1);
+  await expectOnce([a0, a1, b0], 'messageInGroup', (d) => d.id === gm.id && d.seq === 1, QUIET_MS);
   const gedit = await okLoose(b1, 'editMessage', { messageId: gm.id, content: 'group text!' });
-  await expectOnce([a0, a1, b0], 'editMessage', (d) => d.id === gm.id && d.seq === 1 && d.editedAt === gedit.editedAt);
+  await expectOnce([a0, a1, b0], 'editMessage', (d) => d.id === gm.id && d.seq === 1 && d.editedAt === gedit.editedAt, QUIET_MS);
   // The owner (A, creator) deletes B's message from node 0.
   const del = await okLoose(a0, 'deleteMessage', { messageId: gm.id });
-  await expectOnce([a1, b0, b1], 'deleteMessage', (d) => d.id === gm.id && d.deletedAt === del.deletedAt);
+  await expectOnce([a1, b0, b1], 'deleteMessage', (d) => d.id === gm.id && d.deletedAt === del.deletedAt, QUIET_MS);
   const pushed = b1.pushes('deleteMessage').find((f) => f.params.data.id === gm.id)!;
   assert.deepEqual(pushed.params, { data: del, message: null, senderName: 'Ma' });
 
   // A group markRead goes to the reader's other connections only.
   const gm2 = await okLoose(a1, 'messageInGroup', { groupId, content: 'again' });
   await okLoose(b0, 'markRead', { groupId, messageId: gm2.id });
-  await expectOnce([b1], 'markRead', (d) => d.groupId === groupId && d.lastReadSeq === 2 && d.unreadCount === 0);
+  await expectOnce([b1], 'markRead', (d) => d.groupId === groupId && d.lastReadSeq === 2 && d.unreadCount === 0, QUIET_MS);
   await assertNoPush(a0, 'markRead', (d) => d.groupId === groupId, 'other members', 0);
   await assertNoPush(a1, 'markRead', (d) => d.groupId === groupId, 'other members', 0);
 });

@@ -5,6 +5,7 @@ import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
 import { QUIET_MS, okLoose, count, expectOnce } from './helpers/protocol.js';
 import { OwnRedis, testPrefix } from './helpers/redis.js';
+import { eventually } from './helpers/kit.js';
 
 // Two Relay nodes relaying through a Redis of this file's own, which the tests kill and start
 // again; the shared Redis on 6379 is not touched.
@@ -47,13 +48,6 @@ async function connect(n: RelayProcess, account: Account): Promise<Client> {
   return c;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
-}
 
 const readyIs = (n: RelayProcess, status: number) => async (): Promise<boolean> => {
   const res = await http(n.http, 'GET', '/ready');
@@ -77,39 +71,39 @@ test('Redis killed and restarted: nodes stay up, /ready follows it, writes commi
   await okLoose(annA, 'addUserInGroup', { groupId: lateId, userId: cat.id });
 
   const first = await okLoose(annA, 'privateMessage', { receiverId: bob.id, content: 'before' });
-  await expectOnce([bobB], 'privateMessage', (d) => d.id === first.id);
+  await expectOnce([bobB], 'privateMessage', (d) => d.id === first.id, SETTLE_MS);
 
   await redis.kill();
-  await Promise.all([waitFor('A reports the relay down', readyIs(a, 503), 5000), waitFor('B reports the relay down', readyIs(b, 503), 5000)]);
+  await Promise.all([eventually('A reports the relay down', readyIs(a, 503), { timeoutMs: 5000, everyMs: 100 }), eventually('B reports the relay down', readyIs(b, 503), { timeoutMs: 5000, everyMs: 100 })]);
 
   // Writes keep working; this node's own sockets still get the pushes.
   const lost = await okLoose(annA, 'privateMessage', { receiverId: bob.id, content: 'during the outage' });
   const lostInGroup = await okLoose(annA, 'messageInGroup', { groupId, content: 'group, during the outage' });
-  await expectOnce([annA2], 'privateMessage', (d) => d.id === lost.id);
-  await expectOnce([annA2], 'messageInGroup', (d) => d.id === lostInGroup.id);
+  await expectOnce([annA2], 'privateMessage', (d) => d.id === lost.id, SETTLE_MS);
+  await expectOnce([annA2], 'messageInGroup', (d) => d.id === lostInGroup.id, SETTLE_MS);
   // A socket opened during the outage: its topics are new to node B.
   const catB = await connect(b, cat);
   assert.equal((await http(b.http, 'GET', '/health')).status, 200);
 
   await redis.restart();
-  await Promise.all([waitFor('A is ready again', readyIs(a, 200), 10_000), waitFor('B is ready again', readyIs(b, 200), 10_000)]);
+  await Promise.all([eventually('A is ready again', readyIs(a, 200), { timeoutMs: 10_000, everyMs: 100 }), eventually('B is ready again', readyIs(b, 200), { timeoutMs: 10_000, everyMs: 100 })]);
 
   // Topics subscribed before the outage, in both directions.
   const pm = await okLoose(annA, 'privateMessage', { receiverId: bob.id, content: 'after' });
-  await expectOnce([bobB, annA2], 'privateMessage', (d) => d.id === pm.id);
+  await expectOnce([bobB, annA2], 'privateMessage', (d) => d.id === pm.id, SETTLE_MS);
   const gm = await okLoose(annA, 'messageInGroup', { groupId, content: 'group, after' });
-  await expectOnce([bobB, annA2], 'messageInGroup', (d) => d.id === gm.id);
+  await expectOnce([bobB, annA2], 'messageInGroup', (d) => d.id === gm.id, SETTLE_MS);
   const answer = await okLoose(bobB, 'privateMessage', { receiverId: ann.id, content: 'back' });
-  await expectOnce([annA, annA2], 'privateMessage', (d) => d.id === answer.id);
+  await expectOnce([annA, annA2], 'privateMessage', (d) => d.id === answer.id, SETTLE_MS);
   // Topics that node B came to need during the outage.
   const late = await okLoose(annA, 'messageInGroup', { groupId: lateId, content: 'late group' });
-  await expectOnce([catB], 'messageInGroup', (d) => d.id === late.id);
+  await expectOnce([catB], 'messageInGroup', (d) => d.id === late.id, SETTLE_MS);
   const toCat = await okLoose(annA, 'privateMessage', { receiverId: cat.id, content: 'hello cat' });
-  await expectOnce([catB], 'privateMessage', (d) => d.id === toCat.id);
+  await expectOnce([catB], 'privateMessage', (d) => d.id === toCat.id, SETTLE_MS);
   // Control events cross nodes again.
   const danB = await connect(b, dan);
   await okLoose(annA, 'addUserInGroup', { groupId, userId: dan.id });
-  await expectOnce([danB, bobB], 'addUserInGroup', (d) => d.groupId === groupId && d.userId === dan.id);
+  await expectOnce([danB, bobB], 'addUserInGroup', (d) => d.groupId === groupId && d.userId === dan.id, SETTLE_MS);
 
   // What was published during the outage is not relayed late (nothing piles up), and the
   // database has it: Bob catches up with history.
@@ -137,20 +131,20 @@ test('a Redis that stops answering is noticed, /ready says so, and delivery resu
   const gilA = await connect(a, gil);
   const hubB = await connect(b, hub);
   const before = await okLoose(gilA, 'privateMessage', { receiverId: hub.id, content: 'before the freeze' });
-  await expectOnce([hubB], 'privateMessage', (d) => d.id === before.id);
+  await expectOnce([hubB], 'privateMessage', (d) => d.id === before.id, SETTLE_MS);
 
   redis.pause();
   try {
     // No connection closes: the heartbeat finds the silence (ping every 2 s, 5 s without answer).
-    await Promise.all([waitFor('A reports the relay down', readyIs(a, 503), 12_000), waitFor('B reports the relay down', readyIs(b, 503), 12_000)]);
+    await Promise.all([eventually('A reports the relay down', readyIs(a, 503), { timeoutMs: 12_000, everyMs: 100 }), eventually('B reports the relay down', readyIs(b, 503), { timeoutMs: 12_000, everyMs: 100 })]);
     const during = await okLoose(gilA, 'privateMessage', { receiverId: hub.id, content: 'during the freeze' });
     assert.ok(during.id > before.id, 'writes commit while Redis does not answer');
   } finally {
     redis.resume();
   }
-  await Promise.all([waitFor('A is ready again', readyIs(a, 200), 10_000), waitFor('B is ready again', readyIs(b, 200), 10_000)]);
+  await Promise.all([eventually('A is ready again', readyIs(a, 200), { timeoutMs: 10_000, everyMs: 100 }), eventually('B is ready again', readyIs(b, 200), { timeoutMs: 10_000, everyMs: 100 })]);
   const after = await okLoose(hubB, 'privateMessage', { receiverId: gil.id, content: 'after the freeze' });
-  await expectOnce([gilA], 'privateMessage', (d) => d.id === after.id);
+  await expectOnce([gilA], 'privateMessage', (d) => d.id === after.id, SETTLE_MS);
   for (const n of [a, b]) assert.equal(n.proc.exitCode, null, 'the node is still running');
 });
 
@@ -168,9 +162,9 @@ test('a node started while Redis is unreachable serves, reports 503, and joins o
   const fayC = await connect(c, fay);
 
   await own.restart();
-  await waitFor('the late node is ready', readyIs(c, 200), 10_000);
+  await eventually('the late node is ready', readyIs(c, 200), { timeoutMs: 10_000, everyMs: 100 });
   const pm = await okLoose(eveC, 'privateMessage', { receiverId: fay.id, content: 'local, relayed and echoed' });
-  await expectOnce([fayC], 'privateMessage', (d) => d.id === pm.id);
+  await expectOnce([fayC], 'privateMessage', (d) => d.id === pm.id, SETTLE_MS);
   assert.equal(logged(c, 'cluster relay connected'), 1);
 });
 
@@ -187,7 +181,7 @@ test('control events lost in an outage are repaired when the relay recovers', as
   await gusB.push('addUserInGroup', (d) => d.groupId === groupId);
 
   await redis.kill();
-  await waitFor('B reports the relay down', readyIs(b, 503), 5000);
+  await eventually('B reports the relay down', readyIs(b, 503), { timeoutMs: 5000, everyMs: 100 });
   // Made on node A while node B cannot hear about them.
   const changed = await http(a.http, 'PATCH', '/profile/password', { token: eve.token, body: { oldPassword: eve.password, newPassword: 'a-new-password' } });
   assert.equal(changed.status, 200);
@@ -199,14 +193,14 @@ test('control events lost in an outage are repaired when the relay recovers', as
   assert.equal(eveB.closeCode, undefined, 'node B could not know yet');
 
   await redis.restart();
-  await waitFor('B is ready again', readyIs(b, 200), 10_000);
+  await eventually('B is ready again', readyIs(b, 200), { timeoutMs: 10_000, everyMs: 100 });
   assert.equal(await Promise.race([eveB.closed, sleep(3000).then(() => -1)]), 4003, 'the revoked socket on B is closed');
 
   // Gus's socket on B left `repair` and joined the new group, as the database says.
-  await waitFor('the re-check ran on B', async () => logged(b, 'sockets re-checked after the relay outage') >= 1, 5000);
+  await eventually('the re-check ran on B', async () => logged(b, 'sockets re-checked after the relay outage') >= 1, { timeoutMs: 5000, everyMs: 100 });
   const left = await okLoose(fayA, 'messageInGroup', { groupId, content: 'after gus left' });
   const joined = await okLoose(fayA, 'messageInGroup', { groupId: other.groupId, content: 'for the new group' });
-  await expectOnce([fayB], 'messageInGroup', (d) => d.id === left.id);
-  await expectOnce([gusB], 'messageInGroup', (d) => d.id === joined.id);
+  await expectOnce([fayB], 'messageInGroup', (d) => d.id === left.id, SETTLE_MS);
+  await expectOnce([gusB], 'messageInGroup', (d) => d.id === joined.id, SETTLE_MS);
   assert.equal(count(gusB, 'messageInGroup', (d) => d.id === left.id), 0, 'no messages of a group Gus left');
 });

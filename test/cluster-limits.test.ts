@@ -1,29 +1,16 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
+import type { RelayProcess } from './helpers/server.js';
+import { useRelay } from './helpers/protocol.js';
 import { http, signUp } from './helpers/client.js';
 import { testPrefix } from './helpers/redis.js';
 
 // Login attempt limits are counted in Redis in cluster mode: two nodes give no more attempts than one.
 
-let db: TestDatabase;
-let nodes: RelayProcess[] = [];
-
-before(async () => {
-  db = await createTestDatabase('cluster_limits');
-  const env = { DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: testPrefix(), AUTH_RATE_PER_MINUTE: '3' };
-  const first = await startRelay(env);
-  nodes = [first, await startRelay(env)];
-});
-
-after(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-  await db?.drop();
-});
+const fx = useRelay('cluster_limits', { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: testPrefix(), AUTH_RATE_PER_MINUTE: '3' }, undefined, { nodes: 2 });
 
 test('attempts on one email are counted across nodes', async () => {
-  const [a, b] = nodes as [RelayProcess, RelayProcess];
+  const [a, b] = fx.nodes as [RelayProcess, RelayProcess];
   const ann = await signUp(a.http, 'Ann');
   const statuses: number[] = [];
   // Sign-up counted once against the email; then alternate nodes with wrong passwords.

@@ -65,7 +65,7 @@ test('presence across nodes: online with the first socket anywhere, offline afte
   await sleep(QUIET_MS);
 
   const b0 = await connect(nodes[0]!, b);
-  await expectOnce([a0, a1], 'presence', isPresence(b.id, true));
+  await expectOnce([a0, a1], 'presence', isPresence(b.id, true), QUIET_MS);
   // A second socket on the other node: still one online.
   const b1 = await connect(nodes[1]!, b);
   await b0.close();
@@ -83,7 +83,7 @@ test('presence across nodes: online with the first socket anywhere, offline afte
 
   const closedAt = Date.now();
   await b2.close();
-  await expectOnce([a0, a1], 'presence', isPresence(b.id, false));
+  await expectOnce([a0, a1], 'presence', isPresence(b.id, false), QUIET_MS);
   const off = a1.pushes('presence').find((f) => isPresence(b.id, false)(f.params.data))!.params;
   assert.equal(off.senderName, 'Bea');
   assert.ok(Math.abs(Date.parse(off.data.lastSeenAt) - closedAt) < 1000, 'lastSeenAt is the close time');
@@ -113,7 +113,7 @@ test('a node killed with SIGKILL: its users go offline (within the claim lifetim
   const a0 = await connect(nodes[0]!, a);
   const a1 = await connect(nodes[1]!, a);
   const b2 = await Client.connect(doomed.ws, b.token);
-  await expectOnce([a0, a1], 'presence', isPresence(b.id, true));
+  await expectOnce([a0, a1], 'presence', isPresence(b.id, true), QUIET_MS);
 
   // Sockets stay open long enough for renewals to happen, then the node dies without closing them.
   await sleep(NODE_TTL_MS);
@@ -150,10 +150,10 @@ test('typing across nodes: one push per member, none to the typer\'s connections
   await okLoose(o0, 'addUserInGroup', { groupId, userId: m.id });
   await m1.push('addUserInGroup', (d) => d.groupId === groupId);
   for (let i = 0; i < 5; i++) await okLoose(o0, 'typing', { groupId });
-  await expectOnce([m1], 'typing', (d) => d.userId === o.id && d.groupId === groupId);
+  await expectOnce([m1], 'typing', (d) => d.userId === o.id && d.groupId === groupId, QUIET_MS);
   assert.equal(count(o1, 'typing', () => true), 0);
   await okLoose(m1, 'typing', { receiverId: o.id });
-  await expectOnce([o0, o1], 'typing', (d) => d.userId === m.id && d.receiverId === o.id && d.groupId === null);
+  await expectOnce([o0, o1], 'typing', (d) => d.userId === m.id && d.receiverId === o.id && d.groupId === null, QUIET_MS);
 });
 
 test('roles across nodes: rename, role changes, removal (the removed user\'s sockets on every node stop at once) and ownership passing on', async () => {
@@ -171,10 +171,10 @@ test('roles across nodes: rename, role changes, removal (the removed user\'s soc
   await m1.push('addUserInGroup', (d) => d.userId === m.id);
 
   await okLoose(o0, 'setMemberRole', { groupId, userId: a.id, role: 'admin' });
-  await expectOnce([a1, m0, m1], 'setMemberRole', (d) => d.userId === a.id && d.role === 'admin');
+  await expectOnce([a1, m0, m1], 'setMemberRole', (d) => d.userId === a.id && d.role === 'admin', QUIET_MS);
 
   await okLoose(a1, 'renameGroup', { groupId, groupName: 'Renamed' });
-  await expectOnce([o0, m0, m1], 'renameGroup', (d) => d.groupName === 'Renamed');
+  await expectOnce([o0, m0, m1], 'renameGroup', (d) => d.groupName === 'Renamed', QUIET_MS);
 
   // Two admins' changes race on two nodes: the role check is in the statement, so the demoted
   // admin's removal is refused or done before the demotion, never after.
@@ -184,12 +184,12 @@ test('roles across nodes: rename, role changes, removal (the removed user\'s soc
   ]);
   assert.equal(demote.success, true);
   if (remove.success === true) {
-    await expectOnce([o0, m0, m1], 'removeUserFromGroup', (d) => d.userId === m.id && d.userName === 'Kim');
+    await expectOnce([o0, m0, m1], 'removeUserFromGroup', (d) => d.userId === m.id && d.userName === 'Kim', QUIET_MS);
   } else {
     assert.equal(remove.code, 'FORBIDDEN');
     assert.match(remove.message, /owner or an admin/);
     await okLoose(o0, 'removeUserFromGroup', { groupId, userId: m.id });
-    await expectOnce([a1, m0, m1], 'removeUserFromGroup', (d) => d.userId === m.id && d.userName === 'Kim');
+    await expectOnce([a1, m0, m1], 'removeUserFromGroup', (d) => d.userId === m.id && d.userName === 'Kim', QUIET_MS);
   }
   const after = await okLoose(o0, 'messageInGroup', { groupId, content: 'Kim is gone' });
   await a1.push('messageInGroup', (d) => d.id === after.id);
@@ -198,7 +198,7 @@ test('roles across nodes: rename, role changes, removal (the removed user\'s soc
 
   // The owner leaves: the earliest remaining member (no admins now) owns it, pushed once across nodes.
   await okLoose(o0, 'leaveGroup', { groupId });
-  await expectOnce([a1], 'setMemberRole', (d) => d.userId === a.id && d.role === 'owner');
+  await expectOnce([a1], 'setMemberRole', (d) => d.userId === a.id && d.role === 'owner', QUIET_MS);
   assert.equal((await okLoose(a1, 'getGroup', { groupId })).ownerId, a.id);
 });
 

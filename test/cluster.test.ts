@@ -1,9 +1,8 @@
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, type RelayProcess } from './helpers/server.js';
+import type { RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
-import { QUIET_MS, okLoose, count, expectOnce } from './helpers/protocol.js';
+import { QUIET_MS, okLoose, count, expectOnce, useRelay } from './helpers/protocol.js';
 import { Redis } from 'ioredis';
 import { SHARED_REDIS_URL, testPrefix } from './helpers/redis.js';
 
@@ -14,34 +13,17 @@ import { SHARED_REDIS_URL, testPrefix } from './helpers/redis.js';
 const SETTLE_MS = QUIET_MS;
 
 const prefix = testPrefix();
-let db: TestDatabase;
-let nodes: RelayProcess[] = [];
-const clients: Client[] = [];
 let redis: Redis;
-
-before(async () => {
-  db = await createTestDatabase('cluster');
+const fx = useRelay('cluster', { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix }, async () => {
   redis = new Redis(SHARED_REDIS_URL);
-  const env = { DATABASE_URL: db.url, REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix };
-  // The first applies the migrations; the others find them done.
-  const first = await startRelay(env);
-  nodes = [first, ...(await Promise.all([startRelay(env), startRelay(env)]))];
-});
-
+}, { nodes: 3 });
 after(async () => {
-  await Promise.all(clients.map((c) => (c.closeCode === undefined ? c.close() : undefined)));
-  await Promise.all(nodes.map((n) => n.stop()));
   await redis?.quit();
-  await db?.drop();
 });
 
-const node = (i: number): RelayProcess => nodes[i]!;
+const node = (i: number): RelayProcess => fx.nodes[i]!;
 
-async function connect(i: number, account: Account): Promise<Client> {
-  const c = await Client.connect(node(i).ws, account.token);
-  clients.push(c);
-  return c;
-}
+const connect = (i: number, account: Account): Promise<Client> => fx.connect(account, 'header', node(i).ws);
 
 async function expectNone(cs: Client[], type: string, match: (data: any) => boolean): Promise<void> {
   await sleep(SETTLE_MS);
@@ -61,7 +43,7 @@ async function newGroup(c: Client, name: string, members: Account[], joined: Cli
 }
 
 test('every node is ready with the relay connected', async () => {
-  for (const n of nodes) {
+  for (const n of fx.nodes) {
     const ready = await http(n.http, 'GET', '/ready');
     assert.equal(ready.status, 200);
     assert.equal(ready.body.relay, true);
@@ -122,14 +104,14 @@ test('a private message reaches the receiver on another node, and the sender\'s 
 
   const sent = await okLoose(annA, 'privateMessage', { receiverId: bob.id, content: 'hi from A' });
   const match = (d: any): boolean => d.id === sent.id;
-  await expectOnce([bobB, annC], 'privateMessage', match);
+  await expectOnce([bobB, annC], 'privateMessage', match, SETTLE_MS);
   assert.equal(count(annA, 'privateMessage', match), 0, 'never to the connection that sent it');
   const push = bobB.pushes('privateMessage').find((f) => match(f.params.data))!;
   assert.deepEqual(push.params, { data: sent, message: 'hi from A', senderName: 'Ann' });
 
   // And back, from the other node.
   const reply = await okLoose(bobB, 'privateMessage', { receiverId: ann.id, content: 'hi from B' });
-  await expectOnce([annA, annC], 'privateMessage', (d) => d.id === reply.id);
+  await expectOnce([annA, annC], 'privateMessage', (d) => d.id === reply.id, SETTLE_MS);
 });
 
 test('group messages reach members on every node once; never the sending connection', async () => {
@@ -142,11 +124,11 @@ test('group messages reach members on every node once; never the sending connect
   const groupId = await newGroup(catA, 'three nodes', [dan, eve], [danB, eveC]);
 
   const fromC = await okLoose(eveC, 'messageInGroup', { groupId, content: 'from C' });
-  await expectOnce([catA, danB], 'messageInGroup', (d) => d.id === fromC.id);
+  await expectOnce([catA, danB], 'messageInGroup', (d) => d.id === fromC.id, SETTLE_MS);
   assert.equal(count(eveC, 'messageInGroup', (d) => d.id === fromC.id), 0);
 
   const fromA = await okLoose(catA, 'messageInGroup', { groupId, content: 'from A' });
-  await expectOnce([danB, eveC], 'messageInGroup', (d) => d.id === fromA.id);
+  await expectOnce([danB, eveC], 'messageInGroup', (d) => d.id === fromA.id, SETTLE_MS);
   assert.equal(count(catA, 'messageInGroup', (d) => d.id === fromA.id), 0);
 });
 
@@ -158,20 +140,20 @@ test('a user with a connection on each node gets each push once on each', async 
 
   // A private push, from the node of one of them.
   const pm = await okLoose(gusA, 'privateMessage', { receiverId: fay.id, content: 'to every device' });
-  await expectOnce(fays, 'privateMessage', (d) => d.id === pm.id);
+  await expectOnce(fays, 'privateMessage', (d) => d.id === pm.id, SETTLE_MS);
 
   // newGroup: the creator's other connections, on every node, join and are told once.
   const { groupId } = await okLoose(fays[1]!, 'newGroup', { groupName: 'everywhere' });
-  await expectOnce([fays[0]!, fays[2]!], 'newGroup', (d) => d.groupId === groupId);
+  await expectOnce([fays[0]!, fays[2]!], 'newGroup', (d) => d.groupId === groupId, SETTLE_MS);
   assert.equal(count(fays[1]!, 'newGroup', (d) => d.groupId === groupId), 0);
   await okLoose(fays[1]!, 'addUserInGroup', { groupId, userId: gus.id });
 
   const gm = await okLoose(gusA, 'messageInGroup', { groupId, content: 'group, every device' });
-  await expectOnce(fays, 'messageInGroup', (d) => d.id === gm.id);
+  await expectOnce(fays, 'messageInGroup', (d) => d.id === gm.id, SETTLE_MS);
 
   // Sent from one of Fay's devices: her two others get it once, the sender none.
   const own = await okLoose(fays[2]!, 'messageInGroup', { groupId, content: 'from my third device' });
-  await expectOnce([fays[0]!, fays[1]!, gusA], 'messageInGroup', (d) => d.id === own.id);
+  await expectOnce([fays[0]!, fays[1]!, gusA], 'messageInGroup', (d) => d.id === own.id, SETTLE_MS);
   assert.equal(count(fays[2]!, 'messageInGroup', (d) => d.id === own.id), 0);
 });
 
@@ -189,14 +171,14 @@ test('adding a user subscribes their open connections on other nodes, with one p
   await okLoose(halA, 'addUserInGroup', { groupId, userId: jon.id });
   const added = (d: any): boolean => d.groupId === groupId && d.userId === jon.id;
   // Members (other node) and the newcomer's sockets (two other nodes): once each.
-  await expectOnce([ivyB, jonB, jonC], 'addUserInGroup', added);
+  await expectOnce([ivyB, jonB, jonC], 'addUserInGroup', added, SETTLE_MS);
   assert.equal(count(halA, 'addUserInGroup', added), 0);
 
   // The already-open sockets of Jon now get the group's messages.
   const m = await okLoose(halA, 'messageInGroup', { groupId, content: 'welcome' });
-  await expectOnce([ivyB, jonB, jonC], 'messageInGroup', (d) => d.id === m.id);
+  await expectOnce([ivyB, jonB, jonC], 'messageInGroup', (d) => d.id === m.id, SETTLE_MS);
   const back = await okLoose(jonC, 'messageInGroup', { groupId, content: 'thanks' });
-  await expectOnce([halA, ivyB, jonB], 'messageInGroup', (d) => d.id === back.id);
+  await expectOnce([halA, ivyB, jonB], 'messageInGroup', (d) => d.id === back.id, SETTLE_MS);
 });
 
 test('leaving unsubscribes the leaver\'s connections on every node', async () => {
@@ -207,11 +189,11 @@ test('leaving unsubscribes the leaver\'s connections on every node', async () =>
   const louC = await connect(2, lou);
   const groupId = await newGroup(kimA, 'shrinking', [lou], [louB, louC]);
   const before = await okLoose(kimA, 'messageInGroup', { groupId, content: 'before' });
-  await expectOnce([louB, louC], 'messageInGroup', (d) => d.id === before.id);
+  await expectOnce([louB, louC], 'messageInGroup', (d) => d.id === before.id, SETTLE_MS);
 
   await okLoose(louB, 'leaveGroup', { groupId });
   const left = (d: any): boolean => d.groupId === groupId && d.userId === lou.id;
-  await expectOnce([kimA, louC], 'leaveGroup', left);
+  await expectOnce([kimA, louC], 'leaveGroup', left, SETTLE_MS);
   assert.equal(count(louB, 'leaveGroup', left), 0);
 
   const after = await okLoose(kimA, 'messageInGroup', { groupId, content: 'after' });
@@ -233,7 +215,7 @@ test('deleting an account closes its sockets on every node (4003) within a secon
   assert.equal(res.status, 200);
   const closed = await Promise.race([Promise.all(maxes.map((c) => c.closed)), sleep(1000).then(() => 'too slow')]);
   assert.deepEqual(closed, [4003, 4003, 4003]);
-  await expectOnce([nedB], 'leaveGroup', (d) => d.groupId === groupId && d.userId === max.id);
+  await expectOnce([nedB], 'leaveGroup', (d) => d.groupId === groupId && d.userId === max.id, SETTLE_MS);
 });
 
 test('changing a password closes the sockets on the other nodes (4003) within a second', async () => {

@@ -5,11 +5,11 @@ import { access, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { pino, type Logger } from 'pino';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { eventually } from './helpers/kit.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -42,11 +42,6 @@ async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await check()); await sleep(5)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-}
 
 /** True while the process exists and is not a zombie. */
 async function running(pid: number): Promise<boolean> {
@@ -158,7 +153,7 @@ test('a first start killed during initdb does not block the next one', async () 
       }
       return false;
     };
-    await waitFor('initdb to begin', initStarted);
+    await eventually('initdb began', initStarted, { timeoutMs: 20_000, everyMs: 5 });
   } finally {
     // The whole process group, initdb included: a power cut, not a polite exit.
     await killed(child, true);

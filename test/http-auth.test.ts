@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRelay, TEST_SECRET, type RelayProcess } from './helpers/server.js';
+import { startRelay, type RelayProcess } from './helpers/server.js';
 import { http, signUp, sleep, type HttpAnswer } from './helpers/client.js';
+import { assertError, assertLogsClean } from './helpers/kit.js';
 
 let db: TestDatabase;
 let relay: RelayProcess;
@@ -25,16 +26,6 @@ after(async () => {
 const USER_KEYS = ['createdAt', 'email', 'firstName', 'id', 'lastName'];
 const DAY = 24 * 60 * 60;
 
-function assertError(res: HttpAnswer, status: number, code: string, message?: RegExp): void {
-  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
-  assert.deepEqual(Object.keys(res.body).sort(), ['code', 'error', 'message']);
-  assert.equal(res.body.error, true);
-  assert.equal(res.body.code, code);
-  assert.equal(typeof res.body.message, 'string');
-  assert.ok(res.body.message.length > 0);
-  if (message) assert.match(res.body.message, message);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-}
 
 function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, any> } {
   const parts = token.split('.');
@@ -397,12 +388,5 @@ describe('POST /auth/login', () => {
 
 test('the server logs hold no password, no token, no secret, and no error', async () => {
   await sleep(200);
-  assert.ok(secrets.size >= 20, `too few secrets collected (${secrets.size}): the tests above did not run`);
-  const text = JSON.stringify(relay.logs);
-  assert.ok(relay.logs.some((l) => l.msg === 'account created'), 'the logs were not captured');
-  for (const secret of secrets) assert.ok(!text.includes(secret), `a secret reached the logs: ${secret.slice(0, 12)}…`);
-  assert.ok(!text.includes(TEST_SECRET), 'JWT_SECRET reached the logs');
-  assert.ok(!/argon2/.test(text), 'a password hash reached the logs');
-  const errors = relay.logs.filter((l) => typeof l.level === 'number' && l.level >= 50);
-  assert.deepEqual(errors, [], 'the server logged errors (a 500 somewhere)');
+  assertLogsClean(relay.logs, { secrets, atLeast: 20, expect: ['account created'] });
 });

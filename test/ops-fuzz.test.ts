@@ -4,12 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
+import { freePort } from './helpers/kit.js';
 
 const SEED = 20240606;
 const TYPES = ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup', 'newGroup', 'addUserInGroup', 'leaveGroup', 'messageInGroup', 'privateMessage'];
@@ -67,13 +67,6 @@ async function collectGarbage(): Promise<number> {
   const used = await call('Runtime.getHeapUsage') as { usedSize: number };
   cdp.close();
   return used.usedSize;
-}
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 const rssKiB = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${relay.proc.pid}/status`, 'utf8'))?.[1]);

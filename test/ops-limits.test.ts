@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep } from './helpers/client.js';
-import { rawUpgrade, FrameDecoder } from './helpers/raw-ws.js';
+import { RawSocket } from './helpers/raw-ws.js';
 
 const IDLE_SECONDS = 8;
 const RATE = 5;
@@ -38,29 +38,6 @@ after(async () => {
   await db?.drop();
 });
 
-/** A WebSocket client written by hand: it reads, and never answers a ping. */
-class RawSocket {
-  pings = 0;
-  closeCode: number | undefined;
-  readonly ended: Promise<void>;
-  private readonly frames = new FrameDecoder((opcode, payload) => {
-    if (opcode === 0x9) this.pings++;
-    if (opcode === 0x8 && payload.length >= 2) this.closeCode = payload.readUInt16BE(0);
-  });
-
-  private constructor(readonly socket: net.Socket, rest: Buffer) {
-    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (d: Buffer) => this.frames.feed(d));
-    socket.on('error', () => undefined);
-    this.frames.feed(rest);
-    socket.resume();
-  }
-
-  static async open(port: number, token: string): Promise<RawSocket> {
-    const { socket, rest } = await rawUpgrade(port, token);
-    return new RawSocket(socket, rest);
-  }
-}
 
 /** Sends raw bytes on a fresh TCP connection; resolves with what came back before the server closed (or 3 s passed). */
 async function rawHttp(port: number, payload: string | Buffer): Promise<{ text: string; closed: boolean }> {

@@ -2,11 +2,11 @@
 // counters move when the things they count happen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep } from './helpers/client.js';
+import { RawSocket } from './helpers/raw-ws.js';
 
 let db: TestDatabase;
 let relay: RelayProcess;
@@ -144,7 +144,7 @@ test('a reader that stops reading moves the backpressure counter', async () => {
     const ca = await Client.connect(node.ws, a.token);
     const groupId = (await ca.request('newGroup', { groupName: 'firehose' })).params.data.groupId as number;
     await ca.request('addUserInGroup', { groupId, userId: d.id });
-    const stalled = await stalledSocket(node.port, d.token);
+    const stalled = (await RawSocket.open(node.port, d.token, { reading: false })).socket;
     const pad = 'x'.repeat(4000);
     let sent = 0;
     while (sent < 4000 && value(await scrape(node), 'relay_ws_backpressure_closes_total') === before0) {
@@ -170,15 +170,3 @@ test('in cluster mode the Redis relay state is exported', async () => {
   }
 });
 
-/** A WebSocket client written by hand that never reads after the handshake. */
-async function stalledSocket(port: number, token: string): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-  socket.on('error', () => undefined);
-  socket.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` +
-    `Sec-WebSocket-Version: 13\r\nAuthorization: Bearer ${token}\r\n\r\n`);
-  const head = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
-  assert.match(head.toString('latin1'), /^HTTP\/1\.1 101 /);
-  socket.pause();
-  return socket;
-}

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signUp, sleep, type Account, type Client, type Frame } from './helpers/client.js';
-import { useRelay, assertReply, ok } from './helpers/protocol.js';
+import { useRelay, settle, assertReply, ok } from './helpers/protocol.js';
 
 let alice: Account;
 let bob: Account;
@@ -251,7 +251,7 @@ test('membership errors: FORBIDDEN with the brief\'s message, CONFLICT, NOT_FOUN
   await errorOf(conn, 'addUserInGroup', { groupId, userId: bob.id }, 'CONFLICT', /already a member/i);
   await errorOf(conn, 'addUserInGroup', { groupId, userId: 2147483000 }, 'NOT_FOUND', /not found/i);
   // X's group is untouched: X is still its only member and nobody got a push.
-  await sleep(200);
+  await settle([x1]);
   assert.equal(x1.pushes().length, 0);
   assert.deepEqual(await ok(x1, 'getlatestMessageGroup', { groupId: theirs }), []);
   await assertAlive(conn);

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { TEST_SECRET } from './helpers/server.js';
-import { signUp, sleep } from './helpers/client.js';
-import { useRelay, assertReply, expect401 as expect401On, type AuthHow } from './helpers/protocol.js';
+import { signUp } from './helpers/client.js';
+import { useRelay, settle, assertReply, expect401 as expect401On, type AuthHow } from './helpers/protocol.js';
 
 const fx = useRelay('ws_connection', { AUTH_RATE_PER_MINUTE: '100000' });
 const { connect } = fx;
@@ -123,7 +123,7 @@ test('several connections of one user each get exactly their own replies', async
   assert.equal(r2.type, 'listLastMessage');
   assert.equal(r3.requestId, 1);
   assert.equal(r3.type, 'getlatestMessageDialog');
-  await sleep(300);
+  await settle(conns);
   for (const c of conns) {
     assert.equal(c.frames.filter((f) => f.requestId !== undefined).length, 1, 'one reply per socket, no one else\'s');
   }
@@ -150,4 +150,27 @@ test('requestId is echoed exactly (string or number), and absent when the reques
   assert.deepEqual(Object.keys(plain).sort(), ['params', 'success', 'type']);
   assert.equal(plain.type, 'listLastMessage');
   assert.deepEqual(plain.params, { data: [], message: null, senderName: null });
+});
+
+test('a refused upgrade is an ordinary HTTP error answer: JSON error body and the security headers', async () => {
+  const answer = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    const ws = new WebSocket(fx.relay.ws, { headers: { authorization: 'Bearer not-a-token' } });
+    ws.once('open', () => { ws.terminate(); reject(new Error('upgrade was accepted')); });
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.once('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body }); req.destroy(); });
+    });
+    ws.once('error', reject);
+  });
+  assert.equal(answer.status, 401);
+  const body = JSON.parse(answer.body) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'error', 'message']);
+  assert.equal(body.code, 'UNAUTHORIZED');
+  assert.equal(body.error, true);
+  assert.match(String(answer.headers['content-type']), /^application\/json/);
+  assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+  assert.equal(answer.headers['x-frame-options'], 'DENY');
+  assert.equal(answer.headers['cache-control'], 'no-store');
 });

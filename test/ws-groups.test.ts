@@ -2,8 +2,8 @@
 // effect at once on live connections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signUp, sleep } from './helpers/client.js';
-import { useRelay, QUIET_MS, assertIsoDate, ok, assertPush, errorOf, assertNoPush, count } from './helpers/protocol.js';
+import { signUp } from './helpers/client.js';
+import { useRelay, settle, assertIsoDate, ok, assertPush, errorOf, assertNoPush, count } from './helpers/protocol.js';
 
 const fx = useRelay('ws_groups', { AUTH_RATE_PER_MINUTE: '100000' });
 const { connect } = fx;
@@ -122,7 +122,7 @@ test('addUserInGroup errors: not a member (FORBIDDEN), twice (CONFLICT), no such
   assert.match(f.message, /not found/i);
 
   // None of the refused adds pushed anything or changed membership.
-  await sleep(QUIET_MS);
+  await settle([c1, b1]);
   assert.equal(count(c1, 'addUserInGroup', (d) => d.groupId === g.groupId), 1, 'C was told once');
   assert.equal(count(b1, 'addUserInGroup', () => true), 0);
   await errorOf(b1, 'getlatestMessageGroup', { groupId: g.groupId }, 'FORBIDDEN');

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signUp, sleep } from './helpers/client.js';
-import { useRelay, QUIET_MS, assertIsoDate, ok, assertPush, errorOf, assertNoPush } from './helpers/protocol.js';
+import { useRelay, settle, assertIsoDate, ok, assertPush, errorOf, assertNoPush } from './helpers/protocol.js';
 
 const fx = useRelay('ws_messages', { AUTH_RATE_PER_MINUTE: '100000' });
 const { connect } = fx;
@@ -58,7 +58,7 @@ test('privateMessage to oneself is stored and pushed once to the other connectio
   assert.equal(data.senderId, a.id);
   assert.equal(data.receiverId, a.id);
   await a2.push('privateMessage', (d) => d.id === data.id);
-  await sleep(QUIET_MS);
+  await settle([a2]);
   assert.equal(a2.pushes('privateMessage').filter((f) => f.params.data.id === data.id).length, 1, 'pushed once, not twice');
   await assertNoPush(a1, 'privateMessage', (d) => d.id === data.id, 'the sending connection', 0);
 });
@@ -145,7 +145,7 @@ test('idempotent privateMessage: the same clientMessageId returns the first mess
 
   const history = await ok(b1, 'getlatestMessageDialog', { receiverId: a.id });
   assert.equal(history.filter((m: any) => m.content === 'only once').length, 1, 'stored once');
-  await sleep(QUIET_MS);
+  await settle([b1, a2]);
   assert.equal(b1.pushes('privateMessage').filter((f) => f.params.data.id === first.id).length, 1, 'pushed once to the receiver');
   assert.equal(a2.pushes('privateMessage').filter((f) => f.params.data.id === first.id).length, 1, 'pushed once to the other device');
 
@@ -180,7 +180,7 @@ test('idempotent sends raced from two connections at once are stored once', asyn
   assert.deepEqual(r1, r2);
   const history = await ok(b1, 'getlatestMessageDialog', { receiverId: a.id });
   assert.equal(history.length, 1);
-  await sleep(QUIET_MS);
+  await settle([b1]);
   assert.equal(b1.pushes('privateMessage').length, 1, 'one push for the receiver');
 });
 
@@ -203,7 +203,7 @@ test('idempotent messageInGroup: the same clientMessageId returns the first mess
   await errorOf(a1, 'privateMessage', { receiverId: b.id, content: 'once in group', clientMessageId: 'g-1' }, 'CONFLICT');
   const history = await ok(b1, 'getlatestMessageGroup', { groupId: group.groupId });
   assert.deepEqual(history.map((m: any) => m.id), [first.id]);
-  await sleep(QUIET_MS);
+  await settle([b1]);
   assert.equal(b1.pushes('messageInGroup').filter((p) => p.params.data.id === first.id).length, 1);
 });
 

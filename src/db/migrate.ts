@@ -18,9 +18,10 @@ export function defaultMigrationsDir(): string {
 const MIGRATION_LOCK = 7_245_011;
 
 /**
- * Applies sql/NNN_*.sql in order, each once, each in its own transaction, recorded in
- * schema_migrations. An advisory lock held for the whole run makes two nodes starting
- * together take turns instead of racing on the same file.
+ * Applies sql/NNN_*.sql in order, each once, recorded in schema_migrations. The whole run is one
+ * transaction holding an advisory lock (two nodes starting together take turns instead of racing
+ * on the same file), and each file runs in a savepoint of its own: a file that fails is rolled
+ * back, and so is the run (none of the files of this run stays applied).
  */
 export async function migrate(sql: Sql, log: Logger, dir = defaultMigrationsDir()): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
@@ -35,7 +36,7 @@ export async function migrate(sql: Sql, log: Logger, dir = defaultMigrationsDir(
     for (const file of files) {
       if (done.has(file)) continue;
       const text = await readFile(path.join(dir, file), 'utf8');
-      // A savepoint per file keeps "each inside a transaction" while the lock spans the run.
+      // A savepoint per file: a failure names its file, and the lock still spans the run.
       await tx.savepoint(async (sp) => {
         await sp.unsafe(text);
         await sp`insert into schema_migrations (name) values (${file})`;

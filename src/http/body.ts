@@ -1,7 +1,12 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { ClientError, ErrorCode } from '../protocol.js';
 
-export class PayloadTooLarge extends Error {}
+/** A body over the limit: answered 413, and the connection is closed after it. */
+export class PayloadTooLarge extends ClientError {
+  constructor() {
+    super(ErrorCode.PAYLOAD_TOO_LARGE, 'Request body is too large');
+  }
+}
 
 /**
  * Collects a request body, refusing it as soon as it passes `limit` bytes, whether the client

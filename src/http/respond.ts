@@ -1,4 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
+import type { ErrorCode } from '../protocol.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK', 201: '201 Created', 204: '204 No Content', 301: '301 Moved Permanently',
@@ -53,3 +54,12 @@ export function writeReply(res: HttpResponse, reply: Reply): void {
   for (const [k, v] of reply.headers ?? []) res.writeHeader(k, v);
   res.end(reply.body ?? '', reply.close ?? false);
 }
+
+const STATUS_OF: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400, VALIDATION: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429, INTERNAL: 500, UNAVAILABLE: 503,
+};
+
+/** The error answer of every HTTP refusal (routes and WebSocket upgrades): {error, message, code}. */
+export const httpError = (code: ErrorCode, message: string, headers?: [string, string][]): Reply =>
+  json(STATUS_OF[code], { error: true, message, code }, headers);

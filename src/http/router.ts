@@ -1,10 +1,11 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ClientError, ErrorCode } from '../protocol.js';
-import { AuthError, type Principal } from '../auth/authenticate.js';
-import { isStoreUnavailable, STORE_UNAVAILABLE } from '../db/errors.js';
+import { ErrorCode } from '../protocol.js';
+import type { Principal } from '../auth/authenticate.js';
+import { STORE_UNAVAILABLE } from '../db/errors.js';
+import { reportFailure } from '../failure.js';
 import type { Logger } from '../log.js';
 import { readBody, parseJson, PayloadTooLarge } from './body.js';
-import { json, writeReply, type Reply } from './respond.js';
+import { httpError, writeReply, type Reply } from './respond.js';
 
 /** What a route sees of a request: copied out of uWS before the first await (uWS frees `req`). */
 export interface Request {
@@ -39,32 +40,22 @@ export interface RouterDeps {
   track<T>(work: Promise<T>): Promise<T>;
 }
 
-const STATUS_OF: Record<ErrorCode, number> = {
-  BAD_REQUEST: 400, VALIDATION: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429, INTERNAL: 500, UNAVAILABLE: 503,
-};
+// Kept here too for the code that imports it from the router.
+export { httpError };
 
-export const httpError = (code: ErrorCode, message: string, headers?: [string, string][]): Reply =>
-  json(STATUS_OF[code], { error: true, message, code }, headers);
+/** Retry-After in whole seconds (at least 1) for an error that says when to come back. */
+function retryHeaders(extra: Record<string, unknown> | undefined): [string, string][] | undefined {
+  const retry = extra?.retryAfterMs;
+  return typeof retry === 'number' ? [['Retry-After', String(Math.max(1, Math.ceil(retry / 1000)))]] : undefined;
+}
 
 function errorReply(err: unknown, deps: RouterDeps, req: Request): Reply {
-  const { log } = deps;
-  if (err instanceof ClientError) {
-    const retry = err.extra?.retryAfterMs;
-    const headers: [string, string][] | undefined =
-      typeof retry === 'number' ? [['Retry-After', String(Math.max(1, Math.ceil(retry / 1000)))]] : undefined;
-    return httpError(err.code, err.message, headers);
+  const f = reportFailure(err, { log: deps.log, count: (kind) => deps.onServerError(err, kind === 'unavailable') }, 'request failed', { url: req.url });
+  switch (f.kind) {
+    case 'client': return httpError(f.code, f.message, retryHeaders(f.extra));
+    case 'unavailable': return httpError(ErrorCode.UNAVAILABLE, STORE_UNAVAILABLE);
+    case 'internal': return httpError(ErrorCode.INTERNAL, 'Internal error');
   }
-  if (err instanceof AuthError) return httpError(ErrorCode.UNAUTHORIZED, err.message);
-  if (err instanceof PayloadTooLarge) return httpError(ErrorCode.PAYLOAD_TOO_LARGE, 'Request body is too large');
-  if (isStoreUnavailable(err)) {
-    deps.onServerError(err, true);
-    log.warn({ err, url: req.url }, 'database unavailable');
-    return httpError(ErrorCode.UNAVAILABLE, STORE_UNAVAILABLE);
-  }
-  deps.onServerError(err, false);
-  log.error({ err, url: req.url }, 'request failed');
-  return httpError(ErrorCode.INTERNAL, 'Internal error');
 }
 
 function remoteIp(res: HttpResponse): string {

@@ -1,24 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import { Counter } from 'prom-client';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { SessionRegistry } from '../ws/sessions.js';
 import { userTopic } from '../protocol.js';
 import { localPublish } from './local.js';
-import type { ControlEvent, PubSub } from './types.js';
+import { decodeRelayed, encodeControl, encodePush, NODE_ID_LENGTH, relayHeaders } from './relay-codec.js';
+import type { PubSub, PubSubHooks } from './types.js';
 
 /*
  * Cluster transport. Each node delivers its own publishes to its own sockets at once (so the
  * sender's exclusion works), and relays them once through Redis to the other nodes.
  *
- * Wire format of a relayed message, on channel `${prefix}${topic}`:
- *   "1" (format version) + node id (16 hex characters) + kind ("p" or "c") + payload
- * kind "p": the payload is the encoded push frame, handed to uWS as it is (no re-encoding);
- * kind "c": the payload is a JSON ControlEvent, on the topic `u:<id>` of the user it acts on
- *           (every node with a connection of that user is subscribed to that topic).
- * A node drops messages that carry its own id: it applied them before relaying.
+ * Wire format: relay-codec.ts. A node drops messages that carry its own id: it applied them
+ * before relaying.
  *
  * Order: one publisher connection per node and one subscriber connection per node, so Redis
  * hands a node's relays to every other node in the order they were published.
@@ -29,13 +23,6 @@ import type { ControlEvent, PubSub } from './types.js';
  * replays only the channels acknowledged before the drop, and changes made during the
  * outage would have to wait in an offline queue that maxRetriesPerRequest flushes.
  */
-
-const FORMAT = '1';
-const NODE_ID_LENGTH = 16;
-const HEADER_LENGTH = 1 + NODE_ID_LENGTH + 1;
-const KIND_PUSH = 'p';
-const KIND_CONTROL = 'c';
-const KIND_OFFSET = 1 + NODE_ID_LENGTH;
 
 /** Relays waiting for Redis's answer past which new ones are dropped: memory stays bounded. */
 const MAX_PENDING_RELAYS = 10_000;
@@ -50,57 +37,22 @@ const CONNECT_TIMEOUT_MS = 3_000;
 const STARTUP_WAIT_MS = 5_000;
 const QUIT_TIMEOUT_MS = 1_000;
 
-const USER_TOPIC = /^u:(\d{1,10})$/;
-
-export interface RedisPubSubOptions {
+export interface RedisPubSubOptions extends PubSubHooks {
   app: TemplatedApp;
-  sessions: SessionRegistry;
   url: string;
   prefix: string;
   log: Logger;
-  metrics: Metrics;
   /** Called when the relay comes back after an outage. */
   onRecovered?: () => void;
 }
 
-/** Reads a control event relayed by another node; anything malformed is refused. */
-export function parseControl(text: string): ControlEvent | undefined {
-  let e: unknown;
-  try {
-    e = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof e !== 'object' || e === null) return undefined;
-  const o = e as Record<string, unknown>;
-  const groupId = Number.isSafeInteger(o.groupId) ? (o.groupId as number) : undefined;
-  switch (o.op) {
-    case 'join':
-      if (groupId === undefined || (o.push !== undefined && typeof o.push !== 'string')) return undefined;
-      return o.push === undefined ? { op: 'join', groupId } : { op: 'join', groupId, push: o.push as string };
-    case 'leave':
-      return groupId === undefined ? undefined : { op: 'leave', groupId };
-    case 'close':
-      if (!Number.isInteger(o.code) || typeof o.reason !== 'string') return undefined;
-      return { op: 'close', code: o.code as number, reason: o.reason };
-    default:
-      return undefined;
-  }
-}
-
 export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSub> {
-  const { app, sessions, prefix, log, metrics } = opts;
+  const { app, prefix, log } = opts;
   const nodeId = randomBytes(NODE_ID_LENGTH / 2).toString('hex');
   const nodeIdBytes = Buffer.from(nodeId, 'latin1');
-  const pushHeader = FORMAT + nodeId + KIND_PUSH;
-  const controlHeader = FORMAT + nodeId + KIND_CONTROL;
+  const headers = relayHeaders(nodeId);
   const rlog = log.child({ component: 'cluster-relay', nodeId });
-
-  const dropped = new Counter({
-    name: 'relay_cluster_relays_dropped_total',
-    help: 'Pushes and control events not relayed to other nodes (Redis down or too far behind)',
-    registers: [metrics.registry],
-  });
+  let dropped = 0;
 
   const common: RedisOptions = {
     // Reconnect for ever, quickly: 100 ms, 200 ms, ... at most 1 s apart.
@@ -135,13 +87,10 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   let pending = 0;
   let onFirstUp: (() => void) | undefined;
 
-  metrics.relayConnected.set(0);
-
   function update(): void {
     const now = pubReady && subReady && !closing;
     if (now === connected) return;
     connected = now;
-    metrics.relayConnected.set(now ? 1 : 0);
     if (closing) return;
     if (now) {
       if (everConnected) {
@@ -162,7 +111,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   }
 
   function drop(): void {
-    dropped.inc();
+    dropped++;
     droppedWhileDown++;
   }
 
@@ -218,22 +167,11 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
     if (closing) return;
     try {
-      if (message.length < HEADER_LENGTH || message[0] !== FORMAT.charCodeAt(0)) return;
-      // Our own relay: it was delivered (or applied) here before it was sent.
-      if (message.compare(nodeIdBytes, 0, NODE_ID_LENGTH, 1, 1 + NODE_ID_LENGTH) === 0) return;
-      const name = channel.toString('latin1');
-      if (!name.startsWith(prefix)) return;
-      const topic = name.slice(prefix.length);
-      const kind = String.fromCharCode(message[KIND_OFFSET]!);
-      if (kind === KIND_PUSH) {
-        // uWS copies the bytes before returning: a view into ioredis's buffer is enough.
-        app.publish(topic, message.subarray(HEADER_LENGTH), false);
-      } else if (kind === KIND_CONTROL) {
-        const user = USER_TOPIC.exec(topic);
-        const event = parseControl(message.toString('utf8', HEADER_LENGTH));
-        if (user && event) sessions.apply(Number(user[1]), event);
-        else rlog.warn({ topic }, 'malformed control event ignored');
-      }
+      const m = decodeRelayed(channel, message, prefix, nodeIdBytes);
+      // uWS copies the bytes before returning: a view into ioredis's buffer is enough.
+      if (m.kind === 'push') app.publish(m.topic, m.frame, false);
+      else if (m.kind === 'control') opts.deliverControl(m.userId, m.event);
+      else if (m.kind === 'malformed') rlog.warn({ topic: m.topic }, 'malformed control event ignored');
     } catch (err) {
       rlog.error({ err }, 'relayed message failed');
     }
@@ -252,9 +190,8 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
     });
   }
 
-  /** Subscriptions sent to Redis and not confirmed yet (see SessionRegistry.subscribed). */
+  /** Subscriptions sent to Redis and not confirmed yet (see PubSub.subscribed). */
   const confirming = new Map<string, Promise<void>>();
-  sessions.subscribed = (topic) => confirming.get(topic);
 
   function subscribeChannel(topic: string, on: boolean): void {
     // Not ready: the resubscribe after the next 'ready' reads `topics` and catches up.
@@ -299,12 +236,14 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
 
   return {
     publish(topic, frame, except) {
+      opts.onPublish?.(frame);
       localPublish(app, topic, frame, except);
-      relay(topic, pushHeader + frame);
+      relay(topic, encodePush(headers, frame));
     },
     control(userId, event) {
-      sessions.apply(userId, event);
-      relay(userTopic(userId), controlHeader + JSON.stringify(event));
+      if (event.op === 'join' && event.push) opts.onPublish?.(event.push);
+      opts.deliverControl(userId, event);
+      relay(userTopic(userId), encodeControl(headers, event));
     },
     onLocalSubscription(topic, newCount, oldCount) {
       if (oldCount === 0 && newCount > 0) {
@@ -315,8 +254,12 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
         subscribeChannel(topic, false);
       }
     },
+    subscribed: (topic) => confirming.get(topic),
     get connected() {
       return connected;
+    },
+    get dropped() {
+      return dropped;
     },
     async close() {
       if (closing) return;

@@ -1,6 +1,8 @@
 import type * as v from 'valibot';
 import type { Services } from '../services.js';
-import type { Socket } from '../pubsub/types.js';
+import type { Socket } from './session.js';
+
+export type { Socket };
 
 export interface HandlerContext {
   s: Services;

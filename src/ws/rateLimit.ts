@@ -4,14 +4,13 @@ import type { Session } from './session.js';
  * Token bucket per connection, kept in the session itself (no map to leak): `burst` requests
  * at once, refilled at `perSecond`.
  */
-export function takeToken(session: Session, perSecond: number, burst: number): boolean {
-  const now = Date.now();
-  const refill = ((now - session.refilledAt) / 1000) * perSecond;
+export function takeToken(session: Pick<Session, 'rateAllowance' | 'rateRefilledAt'>, perSecond: number, burst: number, now = Date.now()): boolean {
+  const refill = ((now - session.rateRefilledAt) / 1000) * perSecond;
   if (refill > 0) {
-    session.tokens = Math.min(burst, session.tokens + refill);
-    session.refilledAt = now;
+    session.rateAllowance = Math.min(burst, session.rateAllowance + refill);
+    session.rateRefilledAt = now;
   }
-  if (session.tokens < 1) return false;
-  session.tokens -= 1;
+  if (session.rateAllowance < 1) return false;
+  session.rateAllowance -= 1;
   return true;
 }

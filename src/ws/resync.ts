@@ -1,7 +1,7 @@
 import { CloseCode, groupTopic } from '../protocol.js';
-import type { Socket } from '../pubsub/types.js';
+import type { Socket } from './session.js';
 import type { SocketState, Users } from '../db/users.js';
-import type { SessionRegistry } from './sessions.js';
+import type { SocketRegistry } from './sessions.js';
 
 const GROUP_PREFIX = groupTopic(0).slice(0, -1);
 const CHUNK = 1000;
@@ -15,7 +15,7 @@ const ATTEMPTS = 5;
  * A socket that gets a control event while its state is being read is newer than that read: it
  * is left alone and read again, so a stale answer never undoes a fresh join or leave.
  */
-export async function resyncSockets(users: Users, sessions: SessionRegistry, sockets: Socket[]): Promise<{ closed: number; changed: number }> {
+export async function resyncSockets(users: Users, sessions: SocketRegistry, sockets: Socket[]): Promise<{ closed: number; changed: number }> {
   let closed = 0;
   let changed = 0;
   let todo = sockets;

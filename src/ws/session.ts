@@ -1,16 +1,19 @@
+import type { WebSocket } from 'uWebSockets.js';
 import type { RequestId } from '../protocol.js';
 
 /** A request waiting its turn, or an answer already decided (bad frame) that must keep its place. */
-export type Job = { frame: string } | { type: string; params: unknown; requestId: RequestId | undefined };
+export type Job =
+  | { kind: 'answer'; frame: string }
+  | { kind: 'request'; type: string; params: unknown; requestId: RequestId | undefined };
 
 /** Per-connection state, kept in uWS user data. Small: there can be many thousands. */
 export interface Session {
   userId: number;
   /** The account's token version when this socket was authenticated (revocation re-checks). */
   tokenVersion: number;
-  /** SessionRegistry.controlSeq before the handshake read the database. */
+  /** SocketRegistry.controlSeq before the handshake read the database. */
   controlSeq: number;
-  /** SessionRegistry.controlSeq of the last control event applied to this socket. */
+  /** SocketRegistry.controlSeq of the last control event applied to this socket. */
   lastControl: number;
   /** Token expiry (s since epoch); the socket is closed with 4001 then. */
   exp: number;
@@ -20,9 +23,12 @@ export interface Session {
   queue: Job[] | null;
   busy: boolean;
   closed: boolean;
-  /** Token bucket for the per-connection request rate. */
-  tokens: number;
-  refilledAt: number;
+  /** Rate bucket for the per-connection request rate: requests it still allows now. */
+  rateAllowance: number;
+  rateRefilledAt: number;
   /** Requests refused for rate since the last accepted one; too many closes the socket. */
   strikes: number;
 }
+
+/** A WebSocket connection of this server. */
+export type Socket = WebSocket<Session>;

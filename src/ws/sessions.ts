@@ -1,8 +1,9 @@
 import { groupTopic } from '../protocol.js';
-import type { ControlEvent, Socket } from '../pubsub/types.js';
+import type { ControlEvent } from '../pubsub/types.js';
+import type { Socket } from './session.js';
 
-/** Every open connection on this node, by user: what control events act on. */
-export class SessionRegistry {
+/** Every open WebSocket on this node, by user: what control events act on. */
+export class SocketRegistry {
   private readonly byUser = new Map<number, Set<Socket>>();
   /**
    * Counts control events applied on this node. A handshake notes it before reading the account's
@@ -12,11 +13,10 @@ export class SessionRegistry {
   controlSeq = 0;
 
   /**
-   * Set by the cluster relay: resolves once this node's Redis subscription to `topic` is in
-   * place. A join's push waits for it, so a client that has seen it is sure to get what other
-   * nodes publish to the group from then on.
+   * @param subscribed the transport's PubSub.subscribed: a join's push waits for it, so a client
+   *   that has seen it is sure to get what other nodes publish to the group from then on.
    */
-  subscribed: (topic: string) => Promise<void> | undefined = () => undefined;
+  constructor(readonly subscribed: (topic: string) => Promise<void> | undefined = () => undefined) {}
 
   add(ws: Socket): void {
     const { userId } = ws.getUserData();
@@ -83,3 +83,5 @@ export class SessionRegistry {
   }
 }
 
+/** The former name, kept so that code written against it still compiles. */
+export { SocketRegistry as SessionRegistry };

@@ -1,6 +1,6 @@
 import { CloseCode } from '../protocol.js';
-import type { Socket } from '../pubsub/types.js';
-import type { SessionRegistry } from './sessions.js';
+import type { Socket } from './session.js';
+import type { SocketRegistry } from './sessions.js';
 import type { Metrics } from '../metrics.js';
 
 /**
@@ -23,7 +23,7 @@ export function closeSlow(ws: Socket, metrics: Metrics): void {
  * uWS fans pushes out in C++ without telling us per socket how far behind each reader is, so a
  * sweep checks every socket's buffer. Between sweeps uWS's own cap (twice the limit) bounds memory.
  */
-export function startSlowConsumerSweep(sessions: SessionRegistry, limitBytes: number, metrics: Metrics, everyMs = 250): () => void {
+export function startSlowConsumerSweep(sessions: SocketRegistry, limitBytes: number, metrics: Metrics, everyMs = 250): () => void {
   const timer = setInterval(() => {
     sessions.forEach((ws) => {
       if (ws.getBufferedAmount() > limitBytes) closeSlow(ws, metrics);

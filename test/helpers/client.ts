@@ -44,18 +44,23 @@ export async function signUp(base: string, firstName = 'User', password = 'passw
 
 export type Frame = Record<string, any>;
 
+const MARKER = '__test_marker__';
+const isMarkerReply = (f: Frame): boolean => typeof f.requestId === 'string' && f.requestId.startsWith(MARKER);
+
 /** A WebSocket client that keeps every frame, matches replies by requestId and waits for pushes. */
 export class Client {
   readonly frames: Frame[] = [];
   closeCode: number | undefined;
   private nextId = 1;
+  private markers = 1;
   private waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   readonly closed: Promise<number>;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       const frame = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString() : data.toString()) as Frame;
-      this.frames.push(frame);
+      // Markers (see `marker`) are the test's own bookkeeping: never counted among the frames.
+      if (!isMarkerReply(frame)) this.frames.push(frame);
       this.waiters = this.waiters.filter((w) => (w.match(frame) ? (w.resolve(frame), false) : true));
     });
     this.closed = new Promise((resolve) => ws.once('close', (code) => { this.closeCode = code; resolve(code); }));
@@ -78,6 +83,19 @@ export class Client {
     const requestId = this.nextId++;
     this.ws.send(JSON.stringify({ type, params, requestId }));
     return this.wait((f) => f.requestId === requestId, timeoutMs, `reply to ${type} #${requestId}`);
+  }
+
+  /**
+   * A round trip on this connection that proves absence: the server answers it (an unknown type,
+   * refused without touching the database) after everything it had already written to this
+   * socket. A push caused by a request answered before, on any connection of the same node, was
+   * written before this marker was read; once the marker's answer is in, it has arrived or never
+   * will. Marker answers are not kept in `frames`.
+   */
+  async marker(timeoutMs = 5000): Promise<void> {
+    const requestId = `${MARKER}${this.markers++}`;
+    this.ws.send(JSON.stringify({ type: MARKER, requestId }));
+    await this.wait((f) => f.requestId === requestId, timeoutMs, 'the marker');
   }
 
   /** Sends raw text or bytes, for abuse cases. */

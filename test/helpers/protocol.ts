@@ -1,16 +1,41 @@
 // Shared pieces of the WebSocket tests: a per-file Relay fixture and the checks of the envelope
 // (PROTOCOL.md "Envelope"): success replies, pushes, error replies.
+//
+// One contract, two transports. `useRelay` starts the server on local pub/sub, or through Redis
+// when RELAY_TEST_PUBSUB=redis. Every ws-*.test.ts runs both ways: a new ws-foo.test.ts written
+// with `useRelay` gets its Redis run from ONE line, in a file of its own, test/ws-foo.redis.test.ts:
+//
+//   process.env.RELAY_TEST_PUBSUB = 'redis'; await import('./ws-foo.test.js');
+//
+// (node --test runs each file in its own process, so the variable reaches only that run.)
+//
+// Absence of a push is proven with a marker (Client.marker): a round trip on the connection
+// after the thing that must not arrive, never a sleep.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { startRelay, type RelayProcess } from './server.js';
 import { Client, sleep, type Account, type Frame } from './client.js';
+import { SHARED_REDIS_URL, testPrefix } from './redis.js';
+
+export type PubSubKind = 'local' | 'redis';
+
+/** The transport this run tests: RELAY_TEST_PUBSUB=redis, or local pub/sub. */
+export const testPubSub = (): PubSubKind => (process.env.RELAY_TEST_PUBSUB === 'redis' ? 'redis' : 'local');
+
+/** `env` for a server on the transport of this run (the shared Redis, a prefix of the file's own). */
+export function withPubSub(env: Record<string, string | undefined>, kind: PubSubKind = testPubSub()): Record<string, string | undefined> {
+  if (kind === 'local' || 'REDIS_URL' in env) return env;
+  return { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: testPrefix(), ...env };
+}
 
 export type AuthHow = 'header' | 'protocol';
 
 export interface RelayFixture {
-  /** The server started in `before` (throws if read before it started). */
+  /** The server started in `before` (throws if read before it started): `nodes[0]`. */
   readonly relay: RelayProcess;
+  /** Every server started in `before` (`opts.nodes` of them, on the same database and `env`). */
+  readonly nodes: readonly RelayProcess[];
   /** The file's own database, created in `before`, dropped in `after`. */
   readonly db: TestDatabase;
   /**
@@ -24,7 +49,7 @@ export interface RelayFixture {
 
 /**
  * Registers node:test hooks for this file: `before` creates a database of its own (`label`),
- * starts a server on it with `env`, then runs `setup` (the file's own preparation: a top-level
+ * starts a server on it with `env` (on this run's transport: see the top of this file), then runs `setup` (the file's own preparation: a top-level
  * `before` of the file's own would not wait for this one); `after` terminates every Client
  * opened through `connect`, stops the servers and drops the database.
  */
@@ -32,20 +57,34 @@ export function useRelay(
   label: string,
   env: Record<string, string | undefined> = {},
   setup?: (fixture: RelayFixture) => Promise<void>,
+  /**
+   * `nodes`: how many servers to start on the database with `env` (default 1). With REDIS_URL
+   * and REDIS_PREFIX in `env` they form one cluster.
+   */
+  opts: { nodes?: number } = {},
 ): RelayFixture {
   let db: TestDatabase | undefined;
   let relay: RelayProcess | undefined;
+  const nodes: RelayProcess[] = [];
   const others: RelayProcess[] = [];
   const open: Client[] = [];
 
+  // Each server gets a Redis prefix of its own: like on local pub/sub, servers of one file are
+  // separate nodes unless a test makes them a cluster (REDIS_URL and REDIS_PREFIX in its env).
+  const serverEnv = withPubSub(env);
   before(async () => {
-    db = await createTestDatabase(label);
-    relay = await startRelay({ DATABASE_URL: db.url, ...env });
+    db = await createTestDatabase(`${label}${testPubSub() === 'redis' ? '_redis' : ''}`);
+    relay = await startRelay({ DATABASE_URL: db.url, ...serverEnv });
+    // The first applied the migrations; the others find them done.
+    nodes.push(relay, ...(await Promise.all(Array.from({ length: (opts.nodes ?? 1) - 1 }, () => startRelay({ DATABASE_URL: db!.url, ...serverEnv })))));
+    // The run is on the transport it claims to be, or it tests nothing new.
+    const cluster = relay.logs.find((l) => l.msg === 'listening')?.cluster;
+    assert.equal(cluster, serverEnv.REDIS_URL !== undefined, `server started ${cluster ? 'with' : 'without'} the Redis relay`);
     await setup?.(fixture);
   });
   after(async () => {
     for (const c of open) c.ws.terminate();
-    await Promise.all([relay?.stop(), ...others.map((r) => r.stop())]);
+    await Promise.all([relay?.stop(), ...nodes.slice(1).map((r) => r.stop()), ...others.map((r) => r.stop())]);
     await db?.drop();
   });
 
@@ -53,6 +92,10 @@ export function useRelay(
     get relay(): RelayProcess {
       if (!relay) throw new Error('the relay is not started yet');
       return relay;
+    },
+    get nodes(): readonly RelayProcess[] {
+      if (nodes.length === 0) throw new Error('the relay is not started yet');
+      return nodes;
     },
     get db(): TestDatabase {
       if (!db) throw new Error('the test database is not created yet');
@@ -64,7 +107,7 @@ export function useRelay(
       return c;
     },
     async startAnother(extraEnv) {
-      const r = await startRelay(extraEnv);
+      const r = await startRelay(withPubSub(extraEnv));
       others.push(r);
       return r;
     },
@@ -72,7 +115,11 @@ export function useRelay(
   return fixture;
 }
 
-/** How long a test waits before concluding that a push did not come. */
+/**
+ * How long the cluster tests wait before concluding that a duplicate relayed through Redis did
+ * not come: a relay from another node is not ordered with anything a client can send itself.
+ * Single-node tests never wait: they use markers.
+ */
 export const QUIET_MS = 300;
 
 export function assertIsoDate(value: unknown, what: string): void {
@@ -139,17 +186,30 @@ export function count(c: Client, type: string, match: (data: any) => boolean): n
   return c.pushes(type).filter((f) => match(f.params.data)).length;
 }
 
-/** After a quiet period, no push of `type` matching `match` arrived on `c`. */
-export async function assertNoPush(c: Client, type: string, match: (d: any) => boolean, what: string, waitMs = QUIET_MS): Promise<void> {
-  if (waitMs > 0) await sleep(waitMs);
+/**
+ * No push of `type` matching `match` arrived on `c`: proven with a marker round trip on `c` sent
+ * after whatever must not cause it (see Client.marker). `_waitMs` is ignored; it is kept so that
+ * calls written for the former quiet period still compile.
+ */
+export async function assertNoPush(c: Client, type: string, match: (d: any) => boolean, what: string, _waitMs?: number): Promise<void> {
+  await c.marker();
   const got = c.pushes(type).filter((f) => match(f.params.data));
   assert.equal(got.length, 0, `${what}: unexpected ${type} push ${JSON.stringify(got)}`);
 }
 
-/** Every client gets the push (within 3 s), and after `settleMs` still exactly one of it. */
-export async function expectOnce(cs: Client[], type: string, match: (data: any) => boolean, settleMs = QUIET_MS): Promise<void> {
+/** Marker round trips on every client: what their node was going to send them has arrived. */
+export async function settle(cs: Client[]): Promise<void> {
+  await Promise.all(cs.map((c) => c.marker()));
+}
+
+/**
+ * Every client gets the push (within 3 s), and still exactly one of it after a marker on each;
+ * `settleMs` adds a quiet period for duplicates that would come through another node (cluster).
+ */
+export async function expectOnce(cs: Client[], type: string, match: (data: any) => boolean, settleMs = 0): Promise<void> {
   await Promise.all(cs.map((c) => c.push(type, match, 3000)));
-  await sleep(settleMs);
+  await settle(cs);
+  if (settleMs > 0) await sleep(settleMs);
   for (const [i, c] of cs.entries()) assert.equal(count(c, type, match), 1, `client #${i}: one ${type} push`);
 }
 

@@ -51,3 +51,44 @@ export class FrameDecoder {
     }
   }
 }
+
+/**
+ * The one hand-written WebSocket client of the tests: it never answers a ping, decodes only what
+ * the tests count (pings, text frames, the close code), and reads only when told (`stall`,
+ * `resume`). Opened reading, or stalled with `{ reading: false }`.
+ */
+export class RawSocket {
+  pings = 0;
+  /** Text frames read (replies and pushes). */
+  messages = 0;
+  closeCode: number | undefined;
+  readonly ended: Promise<void>;
+  private readonly frames = new FrameDecoder((opcode, payload) => {
+    if (opcode === 0x1) this.messages++;
+    if (opcode === 0x9) this.pings++;
+    if (opcode === 0x8 && payload.length >= 2) this.closeCode = payload.readUInt16BE(0);
+  });
+
+  private constructor(readonly socket: net.Socket, rest: Buffer) {
+    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (d: Buffer) => this.frames.feed(d));
+    socket.on('error', () => undefined);
+    this.frames.feed(rest);
+  }
+
+  static async open(port: number, token: string, { reading = true }: { reading?: boolean } = {}): Promise<RawSocket> {
+    const { socket, rest } = await rawUpgrade(port, token);
+    const raw = new RawSocket(socket, rest);
+    if (reading) raw.resume();
+    return raw;
+  }
+
+  /** Stops reading: the kernel buffers fill, then the server's. */
+  stall(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+}

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './kit.js';
 import { randomBytes } from 'node:crypto';
 
 /** The machine's Redis; TEST_REDIS_URL points elsewhere. */
@@ -9,15 +10,8 @@ export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1
 /** A channel prefix of this test file's own, so files sharing one Redis never hear each other. */
 export const testPrefix = (): string => `t${randomBytes(4).toString('hex')}:`;
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+// Moved to kit.ts; still exported from here for the files that import it from here.
+export { freePort } from './kit.js';
 
 /** Resolves when something answers PING on `port`, false after `timeoutMs`. */
 export async function redisAnswers(port: number, timeoutMs = 5000): Promise<boolean> {

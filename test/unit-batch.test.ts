@@ -1,0 +1,54 @@
+// db/batch.ts: group commit, and ws/rateLimit.ts: the per-connection bucket. No database.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createBatcher } from '../src/db/batch.js';
+import { takeToken } from '../src/ws/rateLimit.js';
+
+test('calls made in one turn are written by one call, each caller gets its own result', async () => {
+  const writes: number[][] = [];
+  const add = createBatcher(async (items: number[]) => { writes.push(items); return items.map((n) => n * 10); });
+  assert.deepEqual(await Promise.all([add(1), add(2), add(3)]), [10, 20, 30]);
+  assert.deepEqual(writes, [[1, 2, 3]]);
+});
+
+test('calls made while a batch is in flight wait for it, then go together', async () => {
+  const writes: number[][] = [];
+  let release: () => void = () => undefined;
+  const add = createBatcher(async (items: number[]) => {
+    writes.push(items);
+    if (writes.length === 1) await new Promise<void>((r) => { release = r; });
+    return items;
+  });
+  const first = add(1);
+  await new Promise((r) => setImmediate(r));
+  const later = [add(2), add(3)];
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(writes, [[1]], 'nothing else is written while the first batch is in flight');
+  release();
+  assert.deepEqual(await Promise.all([first, ...later]), [1, 2, 3]);
+  assert.deepEqual(writes, [[1], [2, 3]]);
+});
+
+test('a failed write rejects every caller of its batch, and only them', async () => {
+  let n = 0;
+  const add = createBatcher(async (items: string[]) => { if (n++ === 0) throw new Error('boom'); return items; });
+  const results = await Promise.allSettled([add('a'), add('b')]);
+  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.equal(await add('c'), 'c');
+});
+
+test('batches are cut at maxBatch', async () => {
+  const sizes: number[] = [];
+  const add = createBatcher(async (items: number[]) => { sizes.push(items.length); return items; }, 2);
+  await Promise.all([1, 2, 3, 4, 5].map(add));
+  assert.deepEqual(sizes, [2, 2, 1]);
+});
+
+test('the rate bucket allows a burst, then refills at the rate', () => {
+  const s = { rateAllowance: 3, rateRefilledAt: 0 };
+  const take = (now: number): boolean => takeToken(s, 10, 3, now);
+  assert.deepEqual([take(0), take(0), take(0), take(0)], [true, true, true, false]);
+  assert.equal(take(50), false, 'half a token after 50 ms at 10/s');
+  assert.equal(take(100), true, 'one token after 100 ms');
+  assert.deepEqual([take(10_000), take(10_000), take(10_000), take(10_000)], [true, true, true, false], 'refill stops at the burst');
+});
