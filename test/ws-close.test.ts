@@ -1,5 +1,5 @@
 // Close codes: 4003 when the account's tokens are revoked (password change, deletion), 4001 when
-// the connection's token expires (a second server with JWT_TTL=2).
+// the connection's token expires (a second server with short-lived tokens).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RelayProcess } from './helpers/server.js';
@@ -7,9 +7,11 @@ import { http, signUp, sleep, type Account, type Client } from './helpers/client
 import { useRelay, expect401, type AuthHow } from './helpers/protocol.js';
 
 let shortRelay: RelayProcess;
+// Long enough that sign-up, connect and refresh fit inside one token's life on a loaded machine.
+const SHORT_TTL = 4;
 const fx = useRelay('ws_close', { AUTH_RATE_PER_MINUTE: '100000' }, async () => {
-  // Same database, already migrated: tokens there live two seconds.
-  shortRelay = await fx.startAnother({ DATABASE_URL: fx.db.url, AUTH_RATE_PER_MINUTE: '100000', JWT_TTL: '2' });
+  // Same database, already migrated: tokens there live SHORT_TTL seconds.
+  shortRelay = await fx.startAnother({ DATABASE_URL: fx.db.url, AUTH_RATE_PER_MINUTE: '100000', JWT_TTL: String(SHORT_TTL) });
 });
 
 const connect = (url: string, token: string, how: AuthHow = 'header'): Promise<Client> => fx.connect(token, how, url);
@@ -77,12 +79,12 @@ test('when the token expires the socket is closed with 4001; the expired token t
   const a = await signUp(shortRelay.http, 'Brief');
   const exp = JSON.parse(Buffer.from(a.token.split('.')[1]!, 'base64url').toString()).exp as number;
   const iat = JSON.parse(Buffer.from(a.token.split('.')[1]!, 'base64url').toString()).iat as number;
-  assert.equal(exp - iat, 2, 'JWT_TTL=2 gives two-second tokens');
+  assert.equal(exp - iat, SHORT_TTL, `JWT_TTL=${SHORT_TTL} gives ${SHORT_TTL}-second tokens`);
   const c1 = await connect(shortRelay.ws, a.token);
   const c2 = await connect(shortRelay.ws, a.token, 'protocol');
   await assertServes(c1);
   const closes = await Promise.all([c1, c2].map(async (c) => {
-    const code = await closedWithin(c, 5000);
+    const code = await closedWithin(c, SHORT_TTL * 1000 + 3000);
     return { code, at: Date.now() };
   }));
   for (const { code, at } of closes) {
@@ -95,14 +97,16 @@ test('when the token expires the socket is closed with 4001; the expired token t
 
 test('a refreshed token gives a socket that outlives the first token', async () => {
   const a = await signUp(shortRelay.http, 'Refresh');
+  const iat = JSON.parse(Buffer.from(a.token.split('.')[1]!, 'base64url').toString()).iat as number;
   const old = await connect(shortRelay.ws, a.token);
-  await sleep(1200);
+  // Tokens count whole seconds: refreshing in a later second gives a later expiry.
+  await sleep(Math.max(0, (iat + 1) * 1000 + 50 - Date.now()));
   const res = await http(shortRelay.http, 'POST', '/auth/refresh', { token: a.token });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   const renewed = await connect(shortRelay.ws, res.body.token);
-  assert.equal(await closedWithin(old, 3000), 4001);
+  assert.equal(await closedWithin(old, SHORT_TTL * 1000 + 1000), 4001);
   // The renewed one expires a second or more later than the old one.
   assert.equal(renewed.closeCode, undefined, 'still open when the old token\'s socket closed');
   await assertServes(renewed);
-  assert.equal(await closedWithin(renewed, 3000), 4001);
+  assert.equal(await closedWithin(renewed, SHORT_TTL * 1000 + 1000), 4001);
 });
