@@ -1,7 +1,10 @@
 /**
  * The v1 wire protocol in one place: envelopes, error codes and close codes.
  * The brief (seed/original-readme.md) fixes the shapes; PROTOCOL.md pins down the rest.
+ * Their types are the SDK's (client/src/wire.ts, imported as types only: no client code runs
+ * here); the values below are checked against them, so the server and the SDK cannot drift.
  */
+import type { CloseCodes, ErrorCode as WireErrorCode, PushData, PushMessage, PushType } from '../client/src/wire.js';
 
 export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
@@ -14,7 +17,7 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL: 'INTERNAL',
   UNAVAILABLE: 'UNAVAILABLE',
-} as const;
+} as const satisfies { [K in WireErrorCode]: K };
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export const CloseCode = {
@@ -29,7 +32,7 @@ export const CloseCode = {
   TOKEN_EXPIRED: 4001,
   /** The account was deleted or its password changed. */
   REVOKED: 4003,
-} as const;
+} as const satisfies CloseCodes;
 
 /** The brief's word for a group member check that fails; clients match on it. */
 export const NOT_A_MEMBER = 'User is not a member of this group';
@@ -59,7 +62,25 @@ export function successFrame(type: string, data: unknown, requestId?: RequestId)
   return JSON.stringify(frame);
 }
 
-export function pushFrame(type: string, data: unknown, message: string | null, senderName: string): string {
+/**
+ * What the server hands to JSON.stringify for a wire type: the same shape, with dates still
+ * `Date` objects where the wire has their ISO strings (JSON.stringify writes them so).
+ */
+export type Encoded<T> = T extends string ? string | Date
+  : T extends readonly (infer U)[] ? readonly Encoded<U>[]
+  : T extends object ? { [K in keyof T]: Encoded<T[K]> }
+  : T;
+
+/**
+ * A wire type with its optional fields required: the contract marks v1.1's additions to v1
+ * shapes optional (a client may meet a v1 server); this server speaks v1.1 and sends them all.
+ */
+export type Complete<T> = T extends readonly (infer U)[] ? readonly Complete<U>[]
+  : T extends object ? { [K in keyof T]-?: Complete<T[K]> }
+  : T;
+
+/** A push of `type`, its data and message typed by the wire contract (v1.1 fields included). */
+export function pushFrame<T extends PushType>(type: T, data: Encoded<Complete<PushData<T>>>, message: PushMessage<T>, senderName: string): string {
   // `type` first: pushType reads it back without parsing the frame.
   return JSON.stringify({ type, success: true, params: { data, message, senderName } });
 }

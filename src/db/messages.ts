@@ -12,6 +12,11 @@ export interface GroupHistoryRow {
   created_at: Date | null; content: string | null; seq: number | null; editedAt: Date | null; deletedAt: Date | null;
 }
 
+export interface DialogHistoryRow {
+  id: number; sender_id: number; receiver_id: number; receverName: string; senderName: string;
+  content: string; created_at: Date; seq: number; editedAt: Date | null; deletedAt: Date | null;
+}
+
 export interface ChatRow {
   id: number | null; senderId: number | null; senderName: string | null;
   receiverId: number | null; receiverName: string | null;
@@ -51,7 +56,7 @@ export function createMessages(sql: Sql) {
     },
 
     /** Both directions of one dialog, through the (least, greatest, id) index. */
-    dialogHistory(me: number, peer: number, page: Page) {
+    dialogHistory(me: number, peer: number, page: Page): Promise<DialogHistoryRow[]> {
       const lo = Math.min(me, peer);
       const hi = Math.max(me, peer);
       const cols = sql`
@@ -61,12 +66,12 @@ export function createMessages(sql: Sql) {
       const pair = sql`m.receiver_id is not null
         and least(m.sender_id, m.receiver_id) = ${lo}::int and greatest(m.sender_id, m.receiver_id) = ${hi}::int`;
       if (page.afterId !== undefined) {
-        return sql`select ${cols} where ${pair} and m.id > ${page.afterId} order by m.id asc limit ${page.limit}`;
+        return sql<DialogHistoryRow[]>`select ${cols} where ${pair} and m.id > ${page.afterId} order by m.id asc limit ${page.limit}`;
       }
       if (page.beforeId !== undefined) {
-        return sql`select ${cols} where ${pair} and m.id < ${page.beforeId} order by m.id desc limit ${page.limit}`;
+        return sql<DialogHistoryRow[]>`select ${cols} where ${pair} and m.id < ${page.beforeId} order by m.id desc limit ${page.limit}`;
       }
-      return sql`select ${cols} where ${pair} order by m.id desc limit ${page.limit} offset ${page.offset}`;
+      return sql<DialogHistoryRow[]>`select ${cols} where ${pair} order by m.id desc limit ${page.limit} offset ${page.offset}`;
     },
 
     /**

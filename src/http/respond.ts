@@ -32,6 +32,10 @@ export interface Reply {
   contentType?: string;
   headers?: [string, string][];
   docs?: boolean;
+  /** A page's own Content-Security-Policy (the web app's); default: the API's or the docs'. */
+  csp?: string;
+  /** Cache-Control of a static file; default: `no-store` (API), none (docs). */
+  cache?: string;
   /** Ask uWS to close the connection once written (after refusing a body mid-stream). */
   close?: boolean;
 }
@@ -47,9 +51,10 @@ export const json = (status: number, value: unknown, headers?: [string, string][
 export function writeReply(res: HttpResponse, reply: Reply): void {
   res.writeStatus(statusLine(reply.status));
   for (const [k, v] of SECURITY_HEADERS) res.writeHeader(k, v);
-  res.writeHeader('Content-Security-Policy', reply.docs ? DOCS_CSP : API_CSP);
+  res.writeHeader('Content-Security-Policy', reply.csp ?? (reply.docs ? DOCS_CSP : API_CSP));
   // API answers hold tokens and profiles: no browser or proxy cache may keep them (RFC 6749 §5.1).
-  if (!reply.docs) res.writeHeader('Cache-Control', 'no-store');
+  if (reply.cache) res.writeHeader('Cache-Control', reply.cache);
+  else if (!reply.docs) res.writeHeader('Cache-Control', 'no-store');
   if (reply.contentType) res.writeHeader('Content-Type', reply.contentType);
   for (const [k, v] of reply.headers ?? []) res.writeHeader(k, v);
   res.end(reply.body ?? '', reply.close ?? false);

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { defineHandler } from '../handler.js';
+import { defineHandler, present } from '../handler.js';
 import { messageId } from '../../validate.js';
 import { ClientError, ErrorCode, pushFrame } from '../../protocol.js';
 import { conversationTopics } from '../../announce.js';
@@ -13,7 +13,7 @@ export const deleteMessage = defineHandler({
       throw new ClientError(ErrorCode.FORBIDDEN, 'Only the sender, or a group owner or admin, may delete a message');
     }
     const { id, seq, senderId, receiverId, groupId, deletedAt } = result.message;
-    const data = { id, seq, senderId, receiverId, groupId, deletedAt };
+    const data = { id, seq, senderId, receiverId, groupId, deletedAt: present(deletedAt, 'deletedAt of a deleted message') };
     // A message deleted before answers the same and pushes nothing.
     if (result.kind === 'changed') {
       const push = pushFrame('deleteMessage', data, null, result.actorName);

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { defineHandler } from '../handler.js';
+import { defineHandler, present } from '../handler.js';
 import { messageId, text } from '../../validate.js';
 import { ClientError, ErrorCode, pushFrame } from '../../protocol.js';
 import { conversationTopics } from '../../announce.js';
@@ -11,7 +11,7 @@ export const editMessage = defineHandler({
     if (result.kind === 'not-found') throw new ClientError(ErrorCode.NOT_FOUND, 'Message not found');
     if (result.kind === 'forbidden') throw new ClientError(ErrorCode.FORBIDDEN, 'Only the sender may edit a message');
     const { id, seq, senderId, receiverId, groupId, content, createdAt, editedAt } = result.message;
-    const data = { id, seq, senderId, receiverId, groupId, content, createdAt, editedAt };
+    const data = { id, seq, senderId, receiverId, groupId, content, createdAt, editedAt: present(editedAt, 'editedAt of an edited message') };
     const push = pushFrame('editMessage', data, content, result.actorName);
     for (const topic of conversationTopics(result.message)) s.pubsub.publish(topic, push, ws);
     return data;

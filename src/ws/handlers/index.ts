@@ -1,4 +1,7 @@
+import type * as v from 'valibot';
 import type { MessageHandler } from '../handler.js';
+import type { Complete, Encoded } from '../../protocol.js';
+import type { Methods, ReplyData } from '../../../client/src/wire.js';
 import { listLastMessage } from './listLastMessage.js';
 import { getlatestMessageDialog } from './getlatestMessageDialog.js';
 import { getlatestMessageGroup } from './getlatestMessageGroup.js';
@@ -18,8 +21,14 @@ import { markRead } from './markRead.js';
 import { editMessage } from './editMessage.js';
 import { deleteMessage } from './deleteMessage.js';
 
-/** Message type → handler: the whole WebSocket API (v1 and v1.1: live signals, group roles, conversation state). A Map, so "toString" is no type. */
-export const handlers: ReadonlyMap<string, MessageHandler> = new Map<string, MessageHandler>(Object.entries({
+/**
+ * Every message type of the wire contract (client/src/wire.ts, shared with the SDK) has its
+ * handler here, and each handler returns what that type answers, v1.1's fields included
+ * (Complete: the contract marks them optional for clients of v1 servers): tsc fails on a drift.
+ */
+type HandlerTable = { [K in keyof Methods]: MessageHandler<v.GenericSchema, Encoded<Complete<ReplyData<K>>>> };
+
+const table = {
   listLastMessage,
   getlatestMessageDialog,
   getlatestMessageGroup,
@@ -38,4 +47,9 @@ export const handlers: ReadonlyMap<string, MessageHandler> = new Map<string, Mes
   markRead,
   editMessage,
   deleteMessage,
-}) as [string, MessageHandler][]);
+} satisfies HandlerTable;
+
+/** Message type → handler: the whole WebSocket API (v1 and v1.1). A Map, so "toString" is no type. */
+export const handlers: ReadonlyMap<string, MessageHandler> = new Map<string, MessageHandler>(
+  Object.entries(table) as [string, MessageHandler][],
+);

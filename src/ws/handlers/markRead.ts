@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { defineHandler } from '../handler.js';
+import { defineHandler, present } from '../handler.js';
 import { conversation, exactlyOneConversation, EXACTLY_ONE_CONVERSATION, messageId } from '../../validate.js';
 import { ClientError, ErrorCode, NOT_A_MEMBER, pushFrame, userTopic } from '../../protocol.js';
 
@@ -19,7 +19,7 @@ export const markRead = defineHandler({
       throw new ClientError(ErrorCode.NOT_FOUND, 'Message not found in this conversation');
     }
     const { lastReadId, lastReadSeq, unreadCount, moved, readerName } = result.state;
-    const data = { userId, receiverId, groupId, lastReadId, lastReadSeq };
+    const data = { userId, receiverId, groupId, lastReadId: present(lastReadId, 'the read marker after markRead'), lastReadSeq };
     if (moved) {
       // The reader's other devices learn the new unread count; the partner gets a read receipt.
       s.pubsub.publish(userTopic(userId), pushFrame('markRead', { ...data, unreadCount }, null, readerName), ws);

@@ -1,0 +1,481 @@
+import { Emitter } from './emitter.js';
+import { RelayError } from './errors.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { isExpired, readToken, type TokenInfo } from './token.js';
+import { Tracker } from './tracker.js';
+import {
+  conversationOf, fromDialogRow, fromGroup, fromGroupRow, fromPrivate, type ChatMessage, type Conversation,
+} from './messages.js';
+import type {
+  CloseCodes, ConversationRef, ErrorFrame, HistoryPaging, Paging, Params, PushData, PushMessage, PushType,
+  ReplyData, RequestType, Role, SuccessFrame,
+} from './wire.js';
+
+/** The server's close codes: checked against the shared wire type. */
+export const CloseCode: CloseCodes = {
+  GOING_AWAY: 1001, POLICY_VIOLATION: 1008, MESSAGE_TOO_BIG: 1009, TRY_AGAIN_LATER: 1013, TOKEN_EXPIRED: 4001, REVOKED: 4003,
+};
+
+/** What the client needs of a WebSocket: the browser's, or `ws`'s in Node. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  // `never` parameters: the browser's and ws's handler types both fit, and we only assign.
+  onopen: ((ev: never) => void) | null;
+  onmessage: ((ev: never) => void) | null;
+  onclose: ((ev: never) => void) | null;
+  onerror: ((ev: never) => void) | null;
+}
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface RelayClientOptions {
+  /** `ws://host:3000` (any path). */
+  url: string;
+  /** The access token from login or sign-up. */
+  token: string;
+  /** Called for a fresh token when the current one expired (close 4001, or before reconnecting with an expired one). */
+  getToken?: () => string | Promise<string>;
+  /** The WebSocket class; defaults to the global one (browsers, Node 22+). In Node 20 pass `ws`'s. */
+  WebSocket?: WebSocketConstructor;
+  /** Reads and other requests: how long to wait for the reply (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Sends: how long a send may wait for its reply, offline time included, before it rejects (default 60 s). */
+  sendTimeoutMs?: number;
+  /** Sends waiting (offline or unacknowledged) at most; more reject with QUEUE_FULL (default 500). */
+  maxQueuedSends?: number;
+  reconnect?: BackoffOptions;
+}
+
+/** A push as the events carry it: the push's `params`. */
+export interface PushEvent<T extends PushType> { data: PushData<T>; message: PushMessage<T>; senderName: string }
+
+export type RelayEvents = { [T in PushType]: PushEvent<T> } & {
+  /** Every state change. */
+  state: ConnectionState;
+  connecting: { attempt: number };
+  open: { reconnected: boolean };
+  reconnecting: { attempt: number; delayMs: number; code: number };
+  /** For good: `close()`, 4003 (revoked), or 4001 with no `getToken`. */
+  closed: { code: number; reason: string };
+  /**
+   * New messages of others (and of this user's other devices), each once, in order per
+   * conversation: live pushes, gap fills and what was missed while disconnected (`catchUp`).
+   * This client's own sends are not repeated here: their promises resolve with them.
+   */
+  message: ChatMessage & { catchUp: boolean };
+  /** A failure that no promise carries (a catch-up that could not run, getToken throwing). */
+  error: RelayError;
+};
+
+interface Pending {
+  type: string;
+  resolve(data: unknown): void;
+  reject(err: RelayError): void;
+  timer: ReturnType<typeof setTimeout>;
+  /** A send: kept until its reply, and sent again after a reconnect. */
+  send?: QueuedSend;
+}
+
+interface QueuedSend {
+  type: 'privateMessage' | 'messageInGroup';
+  params: Params<'privateMessage'> | Params<'messageInGroup'>;
+  resolve(data: unknown): void;
+  reject(err: RelayError): void;
+  timer: ReturnType<typeof setTimeout>;
+  requestId: number | undefined;
+}
+
+const CATCH_UP_PAGE = 100;
+
+/** A clientMessageId: random, from getRandomValues (randomUUID needs a secure context). */
+function newClientMessageId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * A Relay WebSocket client: typed requests, typed pushes, reconnects with backoff, sends that
+ * are resent after a drop and stored once (clientMessageId), and catch-up of what was missed.
+ */
+export class RelayClient extends Emitter<RelayEvents> {
+  private readonly opts: RelayClientOptions;
+  private readonly WS: WebSocketConstructor;
+  private token: string;
+  private info: TokenInfo;
+  private ws: WebSocketLike | undefined;
+  private _state: ConnectionState = 'idle';
+  private attempt = 0;
+  private opened = false;
+  private stopped = false;
+  private needToken = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Sends not yet acknowledged, in the order they were made. */
+  private readonly outbox: QueuedSend[] = [];
+  /** Reads made while not connected: sent once open (or timed out). */
+  private readonly waiting: { type: string; params: unknown; pending: Omit<Pending, 'timer'> & { timer: ReturnType<typeof setTimeout> } }[] = [];
+  private readonly tracker = new Tracker();
+
+  constructor(opts: RelayClientOptions) {
+    super();
+    this.opts = opts;
+    const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WS) throw new TypeError('no global WebSocket: pass one (e.g. from the ws package) as options.WebSocket');
+    this.WS = WS;
+    this.token = opts.token;
+    this.info = readToken(opts.token);
+  }
+
+  /** The signed-in user's id (from the token). */
+  get userId(): number { return this.info.userId; }
+  get state(): ConnectionState { return this._state; }
+  /** Sends made and not yet acknowledged. */
+  get queuedSends(): number { return this.outbox.length; }
+
+  /** Starts connecting; resolves once open (rejects if the client is closed for good first). */
+  connect(): Promise<void> {
+    if (this.stopped) return Promise.reject(new RelayError('CLOSED', 'The client is closed'));
+    if (this._state === 'open') return Promise.resolve();
+    const ready = new Promise<void>((resolve, reject) => {
+      const offOpen = this.once('open', () => { offClosed(); resolve(); });
+      const offClosed = this.once('closed', (e) => { offOpen(); reject(new RelayError('CLOSED', `closed with ${e.code}: ${e.reason}`)); });
+    });
+    if (this._state === 'idle') void this.dial();
+    return ready;
+  }
+
+  /** Closes for good: pending requests and queued sends reject with CLOSED. */
+  close(): void {
+    if (this.stopped) return;
+    this.finish(1000, 'Closed by the client');
+  }
+
+  // ---------- typed requests, one per message type ----------
+
+  listChats(p: Paging = {}) { return this.request('listLastMessage', p); }
+  dialogHistory(receiverId: number, p: HistoryPaging = {}) { return this.request('getlatestMessageDialog', { receiverId, ...p }); }
+  groupHistory(groupId: number, p: HistoryPaging = {}) { return this.request('getlatestMessageGroup', { groupId, ...p }); }
+  createGroup(groupName: string) { return this.request('newGroup', { groupName }); }
+  addToGroup(groupId: number, userId: number) { return this.request('addUserInGroup', { groupId, userId }); }
+  leaveGroup(groupId: number) { return this.request('leaveGroup', { groupId }); }
+  sendPrivate(receiverId: number, content: string, opts: { clientMessageId?: string } = {}) {
+    return this.send('privateMessage', { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() }) as Promise<ReplyData<'privateMessage'>>;
+  }
+  sendToGroup(groupId: number, content: string, opts: { clientMessageId?: string } = {}) {
+    return this.send('messageInGroup', { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() }) as Promise<ReplyData<'messageInGroup'>>;
+  }
+  markRead(conversation: ConversationRef, messageId: number) { return this.request('markRead', { ...conversation, messageId }); }
+  editMessage(messageId: number, content: string) { return this.request('editMessage', { messageId, content }); }
+  deleteMessage(messageId: number) { return this.request('deleteMessage', { messageId }); }
+  typing(conversation: ConversationRef) { return this.request('typing', conversation); }
+  getPresence(userIds: number[]) { return this.request('getPresence', { userIds }); }
+  getGroup(groupId: number) { return this.request('getGroup', { groupId }); }
+  getGroupMembers(groupId: number, p: Paging = {}) { return this.request('getGroupMembers', { groupId, ...p }); }
+  renameGroup(groupId: number, groupName: string) { return this.request('renameGroup', { groupId, groupName }); }
+  removeFromGroup(groupId: number, userId: number) { return this.request('removeUserFromGroup', { groupId, userId }); }
+  setMemberRole(groupId: number, userId: number, role: Exclude<Role, 'owner'>) { return this.request('setMemberRole', { groupId, userId, role }); }
+
+  /**
+   * Any request by its type. Made while disconnected, it waits for the connection (within its
+   * time limit); if the socket drops before the reply it rejects with DISCONNECTED (not resent:
+   * only sends are). Use sendPrivate/sendToGroup for sends: they are resent safely.
+   */
+  request<T extends RequestType>(type: T, params: Params<T>): Promise<ReplyData<T>> {
+    if (this.stopped) return Promise.reject(new RelayError('CLOSED', 'The client is closed', type));
+    return new Promise<ReplyData<T>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.waiting.findIndex((w) => w.pending.timer === timer);
+        if (i >= 0) this.waiting.splice(i, 1);
+        for (const [id, p] of this.pending) if (p.timer === timer) this.pending.delete(id);
+        reject(new RelayError('TIMEOUT', `No reply to ${type} within ${this.requestTimeout} ms`, type));
+      }, this.requestTimeout);
+      const pending = { type, resolve: (d: unknown) => this.onReply(type, params, d, resolve as (d: unknown) => void), reject, timer };
+      if (this._state === 'open') this.transmit(type, params, pending);
+      else this.waiting.push({ type, params, pending });
+    });
+  }
+
+  private get requestTimeout(): number { return this.opts.requestTimeoutMs ?? 10_000; }
+
+  private send(type: QueuedSend['type'], params: QueuedSend['params']): Promise<unknown> {
+    if (this.stopped) return Promise.reject(new RelayError('CLOSED', 'The client is closed', type));
+    const max = this.opts.maxQueuedSends ?? 500;
+    if (this.outbox.length >= max) return Promise.reject(new RelayError('QUEUE_FULL', `${max} sends are already waiting`, type));
+    return new Promise((resolve, reject) => {
+      const timeoutMs = this.opts.sendTimeoutMs ?? 60_000;
+      const entry: QueuedSend = {
+        type, params, requestId: undefined,
+        resolve: (d) => { this.noteOwnSend(type, d); resolve(d); },
+        reject,
+        timer: setTimeout(() => {
+          this.dropSend(entry);
+          reject(new RelayError('TIMEOUT', `${type} not acknowledged within ${timeoutMs} ms`, type));
+        }, timeoutMs),
+      };
+      this.outbox.push(entry);
+      if (this._state === 'open') this.transmitSend(entry);
+    });
+  }
+
+  private dropSend(entry: QueuedSend): void {
+    const i = this.outbox.indexOf(entry);
+    if (i >= 0) this.outbox.splice(i, 1);
+    if (entry.requestId !== undefined) this.pending.delete(entry.requestId);
+  }
+
+  private transmitSend(entry: QueuedSend): void {
+    entry.requestId = this.transmit(entry.type, entry.params, {
+      type: entry.type, timer: entry.timer, send: entry,
+      resolve: (d) => { clearTimeout(entry.timer); this.dropSend(entry); entry.resolve(d); },
+      reject: (e) => { clearTimeout(entry.timer); this.dropSend(entry); entry.reject(e); },
+    });
+  }
+
+  private transmit(type: string, params: unknown, pending: Pending): number {
+    const requestId = this.nextId++;
+    this.pending.set(requestId, pending);
+    this.ws!.send(JSON.stringify({ type, params, requestId }));
+    return requestId;
+  }
+
+  // ---------- connection ----------
+
+  private setState(s: ConnectionState): void {
+    if (this._state === s) return;
+    this._state = s;
+    this.emit('state', s);
+  }
+
+  private async dial(): Promise<void> {
+    if (this.stopped) return;
+    this.setState(this.opened ? 'reconnecting' : 'connecting');
+    this.emit('connecting', { attempt: this.attempt });
+    if ((this.needToken || isExpired(this.info)) && this.opts.getToken) {
+      try {
+        this.setToken(await this.opts.getToken());
+        this.needToken = false;
+      } catch (err) {
+        this.emit('error', new RelayError('UNAUTHORIZED', `getToken failed: ${err instanceof Error ? err.message : String(err)}`));
+        return this.scheduleReconnect(CloseCode.TOKEN_EXPIRED);
+      }
+      if (this.stopped) return;
+    }
+    let ws: WebSocketLike;
+    try {
+      ws = new this.WS(this.opts.url, ['auth', this.token]);
+    } catch (err) {
+      this.emit('error', new RelayError('NETWORK', err instanceof Error ? err.message : String(err)));
+      return this.scheduleReconnect(1006);
+    }
+    this.ws = ws;
+    ws.onopen = () => this.onOpen(ws);
+    ws.onmessage = ((ev: { data: unknown }) => this.onFrame(ev.data)) as (ev: never) => void;
+    ws.onclose = ((ev: { code: number; reason: string }) => this.onClose(ws, ev.code, ev.reason)) as (ev: never) => void;
+    // An error is followed by a close event: handled there.
+    ws.onerror = () => undefined;
+  }
+
+  private setToken(token: string): void {
+    this.info = readToken(token);
+    this.token = token;
+  }
+
+  private onOpen(ws: WebSocketLike): void {
+    if (ws !== this.ws) return;
+    const reconnected = this.opened;
+    this.opened = true;
+    this.attempt = 0;
+    // Where catch-up starts: before the resent sends' replies move the markers past what was missed.
+    const from = reconnected ? this.tracker.snapshot() : [];
+    this.setState('open');
+    // Unacknowledged and offline sends first, in their order; then the reads that waited.
+    for (const entry of this.outbox) this.transmitSend(entry);
+    for (const w of this.waiting.splice(0)) this.transmit(w.type, w.params, w.pending);
+    for (const { seen, afterId } of from) {
+      void this.tracker.run(seen.conversation, () => this.fill(seen.conversation, afterId, true))
+        .catch((err: unknown) => this.emit('error', asRelayError(err, 'catch-up')));
+    }
+    this.emit('open', { reconnected });
+  }
+
+  private onClose(ws: WebSocketLike, code: number, reason: string): void {
+    if (ws !== this.ws) return;
+    this.ws = undefined;
+    for (const [id, p] of this.pending) {
+      if (p.send) continue; // stays in the outbox, resent after the reconnect
+      clearTimeout(p.timer);
+      p.reject(new RelayError('DISCONNECTED', `Connection closed (${code}) before the reply to ${p.type}`, p.type));
+      this.pending.delete(id);
+    }
+    this.pending.clear();
+    for (const entry of this.outbox) entry.requestId = undefined;
+    if (this.stopped) return;
+    if (code === CloseCode.REVOKED) return this.finish(code, reason || 'Token revoked');
+    if (code === CloseCode.TOKEN_EXPIRED) {
+      if (!this.opts.getToken) return this.finish(code, reason || 'Token expired');
+      // A fresh token first, then straight back: the server is fine, only the token was not.
+      this.needToken = true;
+      this.setState('reconnecting');
+      this.emit('reconnecting', { attempt: this.attempt, delayMs: 0, code });
+      void this.dial();
+      return;
+    }
+    this.scheduleReconnect(code);
+  }
+
+  private scheduleReconnect(code: number): void {
+    if (this.stopped) return;
+    const delayMs = backoffDelay(this.attempt, this.opts.reconnect);
+    this.attempt++;
+    this.setState('reconnecting');
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
+    this.reconnectTimer = setTimeout(() => { this.reconnectTimer = undefined; void this.dial(); }, delayMs);
+  }
+
+  private finish(code: number, reason: string): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws && ws.readyState <= 1) ws.close(1000, 'Client closed');
+    const err = new RelayError('CLOSED', `The client is closed (${code}: ${reason})`);
+    for (const p of this.pending.values()) { clearTimeout(p.timer); if (!p.send) p.reject(err); }
+    this.pending.clear();
+    for (const w of this.waiting.splice(0)) { clearTimeout(w.pending.timer); w.pending.reject(err); }
+    for (const s of this.outbox.splice(0)) { clearTimeout(s.timer); s.reject(err); }
+    this.setState('closed');
+    this.emit('closed', { code, reason });
+  }
+
+  // ---------- incoming frames ----------
+
+  private onFrame(raw: unknown): void {
+    if (typeof raw !== 'string') return;
+    let frame: (SuccessFrame | ErrorFrame) & { requestId?: unknown };
+    try {
+      frame = JSON.parse(raw) as SuccessFrame | ErrorFrame;
+    } catch {
+      return;
+    }
+    if (typeof frame.requestId === 'number') {
+      const p = this.pending.get(frame.requestId);
+      if (!p) return;
+      this.pending.delete(frame.requestId);
+      clearTimeout(p.timer);
+      if ('error' in frame && frame.error) p.reject(new RelayError(frame.code, frame.message, frame.type, undefined, frame.retryAfterMs));
+      else p.resolve((frame as SuccessFrame).params.data);
+      return;
+    }
+    if ('success' in frame && frame.success && frame.requestId === undefined) this.onPush(frame);
+  }
+
+  private onPush(frame: SuccessFrame): void {
+    const type = frame.type as PushType;
+    const event = frame.params as PushEvent<PushType>;
+    const me = this.userId;
+    switch (type) {
+      case 'privateMessage':
+      case 'messageInGroup': {
+        const m = type === 'privateMessage'
+          ? fromPrivate(event.data as PushData<'privateMessage'>, event.senderName)
+          : fromGroup(event.data as PushData<'messageInGroup'>, event.senderName);
+        const conv = conversationOf(m, me);
+        void this.tracker.run(conv, async () => {
+          const seen = this.tracker.get(conv);
+          // A seq jump: messages in between never reached us. Fetch them first, so order holds.
+          if (seen && seen.lastSeq !== null && m.seq !== null && m.seq > seen.lastSeq + 1 && !this.tracker.has(m.id)) {
+            await this.fill(conv, seen.lastId, false);
+          }
+          if (this.tracker.note(conv, m.id, m.seq)) this.emit('message', { ...m, catchUp: false });
+        }).catch((err: unknown) => this.emit('error', asRelayError(err, 'gap fill')));
+        break;
+      }
+      case 'newGroup': this.tracker.touch({ kind: 'group', groupId: (event.data as PushData<'newGroup'>).groupId }); break;
+      case 'leaveGroup':
+      case 'removeUserFromGroup': {
+        const d = event.data as PushData<'leaveGroup'>;
+        if (d.userId === me) this.tracker.forget({ kind: 'group', groupId: d.groupId });
+        break;
+      }
+      default: break;
+    }
+    this.emit(type, event as never);
+  }
+
+  /** Emits the messages of `conv` newer than `afterId` that were not delivered yet, oldest first. */
+  private async fill(conv: Conversation, afterId: number, catchUp: boolean): Promise<void> {
+    for (let after = afterId; ;) {
+      const rows = conv.kind === 'dialog'
+        ? (await this.rawRequest('getlatestMessageDialog', { receiverId: conv.peerId, limit: CATCH_UP_PAGE, ...(after > 0 ? { afterId: after } : {}) })).map(fromDialogRow)
+        : (await this.rawRequest('getlatestMessageGroup', { groupId: conv.groupId, limit: CATCH_UP_PAGE, ...(after > 0 ? { afterId: after } : {}) })).map(fromGroupRow);
+      // With afterId the page is oldest first; without (a conversation seen empty) newest first.
+      if (after === 0) rows.reverse();
+      for (const m of rows) {
+        // This client's own send whose reply is still on its way: its promise delivers it.
+        const own = m.senderId === this.userId && this.outbox.some((s) => s.params.content === m.content && sameConversation(s, conv));
+        if (this.tracker.note(conv, m.id, m.seq) && !own) this.emit('message', { ...m, catchUp });
+      }
+      if (rows.length < CATCH_UP_PAGE || after === 0) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  /** A request whose reply is not fed to the tracker (catch-up reads do their own noting). */
+  private rawRequest<T extends RequestType>(type: T, params: Params<T>): Promise<ReplyData<T>> {
+    return new Promise((resolve, reject) => {
+      if (this._state !== 'open') return reject(new RelayError('DISCONNECTED', 'not connected', type));
+      const timer = setTimeout(() => reject(new RelayError('TIMEOUT', `No reply to ${type}`, type)), this.requestTimeout);
+      this.transmit(type, params, { type, timer, resolve: resolve as (d: unknown) => void, reject });
+    });
+  }
+
+  // ---------- what replies teach the tracker ----------
+
+  private noteOwnSend(type: QueuedSend['type'], d: unknown): void {
+    const m = type === 'privateMessage' ? fromPrivate(d as ReplyData<'privateMessage'>, null) : fromGroup(d as ReplyData<'messageInGroup'>, null);
+    this.tracker.note(conversationOf(m, this.userId), m.id, m.seq);
+  }
+
+  private onReply(type: string, params: unknown, data: unknown, resolve: (d: unknown) => void): void {
+    const me = this.userId;
+    const p = params as HistoryPaging;
+    if (type === 'listLastMessage') {
+      for (const r of data as ReplyData<'listLastMessage'>) {
+        const conv: Conversation | undefined = r.groupId !== null ? { kind: 'group', groupId: r.groupId }
+          : r.senderId !== null ? { kind: 'dialog', peerId: r.senderId === me ? (r.receiverId ?? me) : r.senderId } : undefined;
+        if (!conv) continue;
+        // Each listed conversation is caught up after a reconnect; what is listed now counts as known.
+        const seen = this.tracker.touch(conv);
+        if (r.id !== null && r.id > seen.lastId) { seen.lastId = r.id; seen.lastSeq = r.seq ?? null; }
+      }
+    } else if ((type === 'getlatestMessageDialog' || type === 'getlatestMessageGroup') && p.beforeId === undefined) {
+      const rows = type === 'getlatestMessageDialog'
+        ? (data as ReplyData<'getlatestMessageDialog'>).map(fromDialogRow)
+        : (data as ReplyData<'getlatestMessageGroup'>).map(fromGroupRow);
+      const conv: Conversation = type === 'getlatestMessageDialog'
+        ? { kind: 'dialog', peerId: (params as Params<'getlatestMessageDialog'>).receiverId }
+        : { kind: 'group', groupId: (params as Params<'getlatestMessageGroup'>).groupId };
+      this.tracker.touch(conv);
+      for (const m of rows) this.tracker.note(conv, m.id, m.seq);
+    } else if (type === 'newGroup') {
+      this.tracker.touch({ kind: 'group', groupId: (data as ReplyData<'newGroup'>).groupId });
+    } else if (type === 'leaveGroup') {
+      this.tracker.forget({ kind: 'group', groupId: (params as Params<'leaveGroup'>).groupId });
+    }
+    resolve(data);
+  }
+}
+
+function sameConversation(s: QueuedSend, conv: Conversation): boolean {
+  return conv.kind === 'dialog'
+    ? 'receiverId' in s.params && s.params.receiverId === conv.peerId
+    : 'groupId' in s.params && s.params.groupId === conv.groupId;
+}
+
+function asRelayError(err: unknown, what: string): RelayError {
+  return err instanceof RelayError ? err : new RelayError('INTERNAL', `${what}: ${err instanceof Error ? err.message : String(err)}`);
+}

@@ -1,0 +1,13 @@
+export { RelayClient, CloseCode } from './client.js';
+export type { RelayClientOptions, RelayEvents, PushEvent, ConnectionState, WebSocketLike, WebSocketConstructor } from './client.js';
+export { RelayHttp } from './http.js';
+export type { FetchLike } from './http.js';
+export { RelayError } from './errors.js';
+export type { ClientErrorCode } from './errors.js';
+export { backoffDelay } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { readToken } from './token.js';
+export type { TokenInfo } from './token.js';
+export { conversationKey, conversationOf } from './messages.js';
+export type { ChatMessage, Conversation } from './messages.js';
+export type * from './wire.js';

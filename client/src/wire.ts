@@ -1,0 +1,242 @@
+/**
+ * Relay's wire contract (PROTOCOL.md, v1 and v1.1) as TypeScript types: request params, reply
+ * data, push data, error codes and close codes. Types only: the server imports this file with
+ * `import type` and checks its handlers and pushes against it, the SDK builds on it, and
+ * neither bundle gets code from the other. See client/README.md, "Where the wire types live".
+ *
+ * Dates travel as ISO 8601 strings. A field marked `?` is one that a v1 server does not send.
+ */
+
+// ---------- errors and close codes ----------
+
+/** `code` of an error reply (WebSocket) or error body (HTTP). */
+export type ErrorCode =
+  | 'BAD_REQUEST' | 'VALIDATION' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED' | 'INTERNAL' | 'UNAVAILABLE';
+
+/** The close codes the server uses, by name. */
+export interface CloseCodes {
+  /** The server is shutting down. */
+  GOING_AWAY: 1001;
+  /** The client broke the protocol badly enough that answering is pointless (ignored rate limits). */
+  POLICY_VIOLATION: 1008;
+  /** A frame over 64 KiB. */
+  MESSAGE_TOO_BIG: 1009;
+  /** The client read too slowly. */
+  TRY_AGAIN_LATER: 1013;
+  /** The connection's token expired: get a fresh one and reconnect. */
+  TOKEN_EXPIRED: 4001;
+  /** The account was deleted or its password changed: do not reconnect with this token. */
+  REVOKED: 4003;
+}
+
+// ---------- envelopes ----------
+
+export type RequestId = string | number;
+
+export interface RequestFrame<T extends RequestType = RequestType> {
+  type: T;
+  params: Params<T>;
+  requestId?: RequestId;
+}
+
+export interface SuccessFrame<D = unknown> {
+  type: string;
+  success: true;
+  params: { data: D; message: string | null; senderName: string | null };
+  requestId?: RequestId;
+}
+
+export interface ErrorFrame {
+  error: true;
+  type: string;
+  message: string;
+  code: ErrorCode;
+  requestId?: RequestId;
+  retryAfterMs?: number;
+}
+
+// ---------- shared shapes ----------
+
+export type Role = 'owner' | 'admin' | 'member';
+
+/** A conversation named by exactly one of the two (v1.1 requests). */
+export type ConversationRef = { receiverId: number; groupId?: null } | { groupId: number; receiverId?: null };
+
+export interface Paging { limit?: number; page?: number }
+export interface HistoryPaging extends Paging { beforeId?: number; afterId?: number }
+
+// ---------- v1 requests and replies ----------
+
+export interface ChatListRow {
+  id: number | null;
+  senderId: number | null;
+  senderName: string | null;
+  receiverId: number | null;
+  receiverName: string | null;
+  groupId: number | null;
+  groupName: string | null;
+  content: string | null;
+  createdAt: string;
+  updatedAt: string | null;
+  deletedAt: string | null;
+  /** v1.1: seq of the newest message (null for a group without messages). */
+  seq?: number | null;
+  unreadCount?: number;
+  /** v1.1: the caller's read marker. */
+  lastReadId?: number | null;
+  /** v1.1, dialogs: how far the partner has read. */
+  peerLastReadId?: number | null;
+}
+
+export interface DialogHistoryRow {
+  id: number;
+  sender_id: number;
+  receiver_id: number;
+  /** Sic (the brief's spelling): the name of `receiver_id`. */
+  receverName: string;
+  senderName: string;
+  content: string;
+  created_at: string;
+  seq?: number;
+  editedAt?: string | null;
+  deletedAt?: string | null;
+}
+
+export interface GroupHistoryRow {
+  id: number;
+  sender_id: number;
+  senderName: string;
+  group_id: number;
+  created_at: string;
+  content: string;
+  seq?: number;
+  editedAt?: string | null;
+  deletedAt?: string | null;
+}
+
+export interface GroupCreated { groupId: number; groupName: string; createdAt: string }
+
+export interface PrivateMessageData {
+  id: number; senderId: number; receiverId: number; content: string; createdAt: string; seq?: number;
+}
+
+export interface GroupMessageData {
+  id: number; groupId: number; senderId: number; content: string; createdAt: string; seq?: number;
+}
+
+// ---------- v1.1 replies ----------
+
+export interface ReadState {
+  userId: number;
+  receiverId: number | null;
+  groupId: number | null;
+  lastReadId: number;
+  lastReadSeq: number;
+  unreadCount: number;
+}
+
+export interface EditedMessage {
+  id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
+  content: string; createdAt: string; editedAt: string;
+}
+
+export interface DeletedMessage {
+  id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null; deletedAt: string;
+}
+
+export interface Presence { userId: number; online: boolean; lastSeenAt: string | null }
+
+export interface GroupInfo {
+  groupId: number; groupName: string; createdAt: string; ownerId: number | null; memberCount: number; role: Role;
+  /** Read state (v1.1): the group's newest seq, 0 before the first message. */
+  lastSeq?: number;
+}
+
+export interface GroupMember {
+  userId: number; firstName: string; lastName: string | null; role: Role; joinedAt: string;
+  /** Read state (v1.1): the member's read marker ("read by"). */
+  lastReadId?: number | null;
+}
+
+// ---------- the request table: type → params and reply data ----------
+
+/** The v1 message types (the brief). */
+export interface V1Methods {
+  listLastMessage: { params: Paging; data: ChatListRow[] };
+  getlatestMessageDialog: { params: { receiverId: number } & HistoryPaging; data: DialogHistoryRow[] };
+  getlatestMessageGroup: { params: { groupId: number } & HistoryPaging; data: GroupHistoryRow[] };
+  newGroup: { params: { groupName: string }; data: GroupCreated };
+  addUserInGroup: { params: { groupId: number; userId: number }; data: null };
+  leaveGroup: { params: { groupId: number }; data: null };
+  messageInGroup: { params: { groupId: number; content: string; clientMessageId?: string }; data: GroupMessageData };
+  privateMessage: { params: { receiverId: number; content: string; clientMessageId?: string }; data: PrivateMessageData };
+}
+
+/** The message types v1.1 adds. */
+export interface V11Methods {
+  markRead: { params: ConversationRef & { messageId: number }; data: ReadState };
+  editMessage: { params: { messageId: number; content: string }; data: EditedMessage };
+  deleteMessage: { params: { messageId: number }; data: DeletedMessage };
+  typing: { params: ConversationRef; data: null };
+  getPresence: { params: { userIds: number[] }; data: Presence[] };
+  getGroup: { params: { groupId: number }; data: GroupInfo };
+  getGroupMembers: { params: { groupId: number } & Paging; data: GroupMember[] };
+  renameGroup: { params: { groupId: number; groupName: string }; data: { groupId: number; groupName: string } };
+  removeUserFromGroup: { params: { groupId: number; userId: number }; data: null };
+  setMemberRole: { params: { groupId: number; userId: number; role: Exclude<Role, 'owner'> }; data: null };
+}
+
+export interface Methods extends V1Methods, V11Methods {}
+export type RequestType = keyof Methods;
+export type Params<T extends RequestType> = Methods[T]['params'];
+export type ReplyData<T extends RequestType> = Methods[T]['data'];
+
+// ---------- pushes: event → data and message ----------
+
+export interface V1Pushes {
+  privateMessage: { data: PrivateMessageData; message: string };
+  messageInGroup: { data: GroupMessageData & { groupName: string }; message: string };
+  addUserInGroup: { data: { groupId: number; groupName: string; userId: number; userName: string }; message: string };
+  leaveGroup: { data: { groupId: number; userId: number }; message: string };
+  newGroup: { data: GroupCreated; message: string };
+}
+
+export interface V11Pushes {
+  /** With `unreadCount` on the reader's own connections, without it on the partner's (a read receipt). */
+  markRead: { data: ReadState | Omit<ReadState, 'unreadCount'>; message: null };
+  editMessage: { data: EditedMessage; message: string };
+  deleteMessage: { data: DeletedMessage; message: null };
+  typing: { data: { userId: number; receiverId: number | null; groupId: number | null }; message: null };
+  presence: { data: Presence; message: null };
+  renameGroup: { data: { groupId: number; groupName: string }; message: string };
+  removeUserFromGroup: { data: { groupId: number; userId: number; userName: string }; message: string };
+  setMemberRole: { data: { groupId: number; userId: number; role: Role }; message: null };
+}
+
+export interface Pushes extends V1Pushes, V11Pushes {}
+export type PushType = keyof Pushes;
+export type PushData<T extends PushType> = Pushes[T]['data'];
+export type PushMessage<T extends PushType> = Pushes[T]['message'];
+
+/** A push as it arrives: the success envelope with `message` and `senderName` filled, no requestId. */
+export interface PushFrame<T extends PushType = PushType> {
+  type: T;
+  success: true;
+  params: { data: PushData<T>; message: PushMessage<T>; senderName: string };
+}
+
+// ---------- HTTP ----------
+
+export interface User { id: number; email: string; firstName: string; lastName: string | null; createdAt: string }
+export interface UserSummary { id: number; firstName: string; lastName: string | null }
+
+export interface SignUpBody { email: string; password: string; firstName: string; lastName?: string | null }
+export interface LoginBody { email: string; password: string }
+export interface ProfilePatch { email?: string; firstName?: string; lastName?: string | null }
+export interface PasswordChange { oldPassword: string; newPassword: string }
+
+export interface SignUpAnswer { user: User; token: string }
+export interface LoginAnswer { message: string; token: string; user: User }
+export interface TokenAnswer { token: string }
+export interface HttpErrorBody { error: true; message: string; code: ErrorCode }

@@ -1,0 +1,32 @@
+// Builds the web app (web/src) into dist/web: one script and one stylesheet, content-hashed,
+// and index.html naming them. Run by `npm run build` after the SDK (client/) is compiled.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = path.resolve(here, '../dist/web');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const result = await build({
+  entryPoints: { app: path.join(here, 'src/main.ts'), style: path.join(here, 'src/app.css') },
+  bundle: true,
+  format: 'esm',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  minify: true,
+  sourcemap: 'linked',
+  outdir: out,
+  entryNames: 'assets/[name]-[hash]',
+  metafile: true,
+  logLevel: 'warning',
+});
+
+const outputs = Object.keys(result.metafile.outputs).map((f) => path.relative(out, path.resolve(f)));
+const js = outputs.find((f) => f.endsWith('.js'));
+const css = outputs.find((f) => f.endsWith('.css'));
+if (!js || !css) throw new Error(`web build: missing outputs in ${outputs.join(', ')}`);
+const html = readFileSync(path.join(here, 'index.html'), 'utf8').replace('%SCRIPT%', js).replace('%STYLE%', css);
+writeFileSync(path.join(out, 'index.html'), html);
+console.log(`web app built: dist/web/${js}, dist/web/${css}`);

@@ -1,0 +1,370 @@
+import type { ChatListRow, ConnectionState, RelayClient, RelayHttp, Role, User } from 'relay-client';
+import { h, clear, describe, timeOf } from './dom.js';
+import { ConversationView, belongsTo, refOf, type Active, type UiMessage } from './conversation.js';
+import { membersPanel } from './members.js';
+
+const STATE_TEXT: Record<ConnectionState, string> = {
+  idle: 'Offline', connecting: 'Connecting…', open: 'Online', reconnecting: 'Reconnecting…', closed: 'Disconnected',
+};
+
+/** How long "typing…" shows after a push (PROTOCOL.md), and how often we send ours. */
+const TYPING_SHOW_MS = 5000;
+const TYPING_SEND_MS = 2000;
+
+/** The signed-in screen: chat list, people search, new group, the open conversation, members. */
+export class ChatApp {
+  readonly root: HTMLElement;
+  private readonly stateBadge = h('span', { class: 'state', role: 'status', 'aria-live': 'polite' }, 'Connecting…');
+  private readonly errorBar = h('p', { class: 'error banner', role: 'alert', hidden: true });
+  private readonly chatList = h('ul', { class: 'chats', 'aria-label': 'Chats' });
+  private readonly searchResults = h('ul', { class: 'results', 'aria-label': 'People found' });
+  private readonly pane = h('section', { class: 'pane', 'aria-label': 'Conversation' });
+  private chats: ChatListRow[] = [];
+  private view: ConversationView | undefined;
+  private editing: UiMessage | undefined;
+  private typers = new Map<number, { name: string; until: number }>();
+  private typingTimer: ReturnType<typeof setInterval>;
+  private lastTypingSent = 0;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private myRole: Role | undefined;
+  private showMembers = false;
+  private searchSeq = 0;
+
+  constructor(
+    private readonly client: RelayClient,
+    private readonly http: RelayHttp,
+    private readonly token: () => string,
+    private readonly me: User,
+    private readonly logout: (message?: string) => void,
+  ) {
+    const search = h('input', { type: 'search', placeholder: 'Find people by name or email', 'aria-label': 'Find people', id: 'search' });
+    search.addEventListener('input', () => this.search(search.value.trim()));
+    const groupName = h('input', { type: 'text', placeholder: 'New group name', 'aria-label': 'New group name', maxlength: 100, id: 'new-group', required: true });
+    const groupForm = h('form', { class: 'row', onsubmit: (ev: Event) => {
+      ev.preventDefault();
+      const name = groupName.value.trim();
+      if (!name) return;
+      this.client.createGroup(name).then((g) => {
+        groupName.value = '';
+        this.refreshChats();
+        void this.open({ kind: 'group', groupId: g.groupId, name: g.groupName });
+      }, (err: unknown) => this.error(err));
+    } }, groupName, h('button', { type: 'submit' }, 'Create group'));
+
+    this.root = h('div', { class: 'app' },
+      h('header', { class: 'top' },
+        h('strong', { class: 'brand' }, 'Relay'),
+        h('span', { class: 'me' }, this.me.firstName),
+        this.stateBadge,
+        h('button', { type: 'button', class: 'link', onclick: () => this.logout() }, 'Log out')),
+      this.errorBar,
+      h('div', { class: 'body' },
+        h('aside', { class: 'side', 'aria-label': 'Chats and people' }, search, this.searchResults, groupForm, h('h2', {}, 'Chats'), this.chatList),
+        this.pane));
+    this.renderPane();
+
+    this.typingTimer = setInterval(() => this.renderTyping(), 1000);
+    this.listen();
+    void this.client.connect().catch(() => undefined);
+    document.addEventListener('visibilitychange', () => this.view?.markRead());
+  }
+
+  destroy(): void {
+    clearInterval(this.typingTimer);
+    this.client.close();
+  }
+
+  private error(err: unknown): void {
+    this.errorBar.hidden = false;
+    this.errorBar.textContent = describe(err);
+  }
+
+  private clearError(): void {
+    this.errorBar.hidden = true;
+    this.errorBar.textContent = '';
+  }
+
+  // ---------- live events ----------
+
+  private listen(): void {
+    const c = this.client;
+    c.on('state', (s) => { this.stateBadge.textContent = STATE_TEXT[s]; this.stateBadge.dataset.state = s; });
+    c.on('open', ({ reconnected }) => { this.refreshChats(); if (reconnected) this.clearError(); });
+    c.on('closed', ({ code }) => {
+      if (code === 4003) this.logout('Your session was ended (password changed or account deleted). Please log in again.');
+      else if (code === 4001) this.logout('Your session expired. Please log in again.');
+    });
+    c.on('error', (err) => this.error(err));
+    c.on('message', (m) => {
+      if (this.view && belongsTo(m, this.view.active, this.me.id)) {
+        this.view.add(m);
+        this.typers.delete(m.senderId);
+        this.renderTyping();
+      }
+      this.refreshChats();
+    });
+    c.on('markRead', ({ data }) => {
+      const v = this.view;
+      if (v?.active.kind === 'dialog' && data.userId === v.active.peerId && data.groupId === null) v.setPeerRead(data.lastReadId);
+      if (data.userId === this.me.id) this.refreshChats();
+    });
+    c.on('editMessage', ({ data }) => { this.view?.update(data.id, { content: data.content, editedAt: data.editedAt }); this.refreshChats(); });
+    c.on('deleteMessage', ({ data }) => { this.view?.update(data.id, { content: '', deletedAt: data.deletedAt }); this.refreshChats(); });
+    c.on('typing', ({ data, senderName }) => {
+      const a = this.view?.active;
+      if (!a || data.userId === this.me.id) return;
+      const here = a.kind === 'group' ? data.groupId === a.groupId : data.groupId === null && data.userId === a.peerId;
+      if (!here) return;
+      this.typers.set(data.userId, { name: senderName, until: Date.now() + TYPING_SHOW_MS });
+      this.renderTyping();
+    });
+    c.on('presence', ({ data }) => {
+      const a = this.view?.active;
+      if (a?.kind === 'dialog' && a.peerId === data.userId) this.renderPresence(data.online, data.lastSeenAt);
+    });
+    for (const type of ['newGroup', 'addUserInGroup', 'renameGroup', 'setMemberRole'] as const) {
+      c.on(type, ({ data }) => {
+        this.refreshChats();
+        const a = this.view?.active;
+        if (a?.kind === 'group' && a.groupId === data.groupId) {
+          if (type === 'renameGroup' && 'groupName' in data) { a.name = data.groupName; }
+          void this.loadGroup();
+        }
+      });
+    }
+    for (const type of ['leaveGroup', 'removeUserFromGroup'] as const) {
+      c.on(type, ({ data, message }) => {
+        this.refreshChats();
+        const a = this.view?.active;
+        if (a?.kind !== 'group' || a.groupId !== data.groupId) return;
+        if (data.userId === this.me.id) {
+          if (type === 'removeUserFromGroup') this.error(message);
+          this.close();
+        } else {
+          void this.loadGroup();
+        }
+      });
+    }
+  }
+
+  // ---------- chat list ----------
+
+  /** Re-reads the chat list (one request for any number of events in a burst). */
+  private refreshChats(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      this.client.listChats({ limit: 100 }).then((rows) => {
+        this.chats = rows;
+        this.renderChats();
+        const v = this.view;
+        if (v?.active.kind === 'dialog') {
+          const row = rows.find((r) => r.groupId === null && this.peerOf(r) === (v.active as { peerId: number }).peerId);
+          if (row?.peerLastReadId) v.setPeerRead(row.peerLastReadId);
+        }
+      }, (err: unknown) => this.error(err));
+    }, 100);
+  }
+
+  private peerOf(r: ChatListRow): number {
+    return r.senderId === this.me.id ? (r.receiverId ?? this.me.id) : (r.senderId ?? 0);
+  }
+
+  private rowActive(r: ChatListRow): Active {
+    return r.groupId !== null
+      ? { kind: 'group', groupId: r.groupId, name: r.groupName ?? `Group ${r.groupId}` }
+      : { kind: 'dialog', peerId: this.peerOf(r), name: (r.senderId === this.me.id ? r.receiverName : r.senderName) ?? 'Someone' };
+  }
+
+  private renderChats(): void {
+    clear(this.chatList);
+    if (this.chats.length === 0) this.chatList.append(h('li', { class: 'empty' }, 'No chats yet: find someone or create a group.'));
+    for (const r of this.chats) {
+      const a = this.rowActive(r);
+      const unread = r.unreadCount ?? 0;
+      const current = this.view && (a.kind === 'group' ? this.view.active.kind === 'group' && this.view.active.groupId === a.groupId
+        : this.view.active.kind === 'dialog' && this.view.active.peerId === a.peerId);
+      const last = r.id === null ? 'No messages yet' : r.deletedAt ? 'Message deleted'
+        : `${r.senderId === this.me.id ? 'You' : r.senderName ?? ''}: ${r.content ?? ''}`;
+      this.chatList.append(h('li', {},
+        h('button', { type: 'button', class: `chat${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null,
+          'data-chat': a.kind === 'group' ? `g${a.groupId}` : `d${a.peerId}`, onclick: () => void this.open(a) },
+          h('span', { class: 'name' }, a.kind === 'group' ? `# ${a.name}` : a.name),
+          h('span', { class: 'last' }, last),
+          h('time', { datetime: r.createdAt }, timeOf(r.createdAt)),
+          unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread) : null)));
+    }
+  }
+
+  // ---------- people search ----------
+
+  private search(q: string): void {
+    const seq = ++this.searchSeq;
+    if (q === '') { clear(this.searchResults); return; }
+    this.http.searchUsers(this.token(), { search: q, limit: 10 }).then((users) => {
+      if (seq !== this.searchSeq) return;
+      clear(this.searchResults);
+      const a = this.view?.active;
+      for (const u of users.filter((x) => x.id !== this.me.id)) {
+        const name = [u.firstName, u.lastName].filter(Boolean).join(' ');
+        this.searchResults.append(h('li', { 'data-user': u.id },
+          h('span', { class: 'name' }, name),
+          h('button', { type: 'button', class: 'small', onclick: () => void this.open({ kind: 'dialog', peerId: u.id, name: u.firstName }) }, 'Message'),
+          a?.kind === 'group' ? h('button', { type: 'button', class: 'small', onclick: () => {
+            this.client.addToGroup(a.groupId, u.id).then(() => { this.clearError(); void this.loadGroup(); }, (err: unknown) => this.error(err));
+          } }, `Add to ${a.name}`) : null));
+      }
+      if (!this.searchResults.firstChild) this.searchResults.append(h('li', { class: 'empty' }, 'Nobody found'));
+    }, (err: unknown) => this.error(err));
+  }
+
+  // ---------- the open conversation ----------
+
+  private async open(a: Active): Promise<void> {
+    this.clearError();
+    this.editing = undefined;
+    this.typers.clear();
+    this.myRole = undefined;
+    const row = this.chats.find((r) => (a.kind === 'group' ? r.groupId === a.groupId : r.groupId === null && this.peerOf(r) === a.peerId));
+    this.view = new ConversationView(a, this.client, this.me.id, {
+      onError: (err) => this.error(err),
+      onEdit: (m) => this.startEdit(m),
+      onRead: () => this.refreshChats(),
+    });
+    this.view.peerLastReadId = row?.peerLastReadId ?? 0;
+    this.view.myLastReadId = row?.lastReadId ?? 0;
+    document.body.classList.add('has-active');
+    this.renderPane();
+    this.renderChats();
+    try {
+      await this.view.load();
+      if (a.kind === 'dialog') {
+        const [p] = await this.client.getPresence([a.peerId]);
+        if (p && this.view.active === a) this.renderPresence(p.online, p.lastSeenAt);
+      } else {
+        await this.loadGroup();
+      }
+    } catch (err) {
+      this.error(err);
+    }
+    this.pane.querySelector<HTMLTextAreaElement>('textarea')?.focus();
+  }
+
+  private close(): void {
+    this.view = undefined;
+    document.body.classList.remove('has-active');
+    this.renderPane();
+    this.renderChats();
+  }
+
+  private async loadGroup(): Promise<void> {
+    const a = this.view?.active;
+    if (a?.kind !== 'group') return;
+    try {
+      const [info, members] = await Promise.all([this.client.getGroup(a.groupId), this.client.getGroupMembers(a.groupId, { limit: 100 })]);
+      a.name = info.groupName;
+      this.myRole = info.role;
+      const title = this.pane.querySelector('.title');
+      if (title) title.textContent = `# ${info.groupName}`;
+      const sub = this.pane.querySelector('.subtitle');
+      if (sub) sub.textContent = `${info.memberCount} member${info.memberCount === 1 ? '' : 's'} · you are ${info.role}`;
+      const slot = this.pane.querySelector('.members-slot');
+      if (slot) slot.replaceChildren(membersPanel({
+        groupId: a.groupId, members, me: this.me.id, myRole: info.role, client: this.client,
+        onError: (err) => this.error(err), onChanged: () => void this.loadGroup(), hidden: !this.showMembers,
+      }));
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  private renderPresence(online: boolean, lastSeenAt: string | null): void {
+    const dot = this.pane.querySelector<HTMLElement>('.presence');
+    if (!dot) return;
+    dot.className = `presence ${online ? 'online' : 'offline'}`;
+    const text = online ? 'online' : lastSeenAt ? `last seen ${timeOf(lastSeenAt)}` : 'offline';
+    dot.title = text;
+    dot.setAttribute('aria-label', text);
+    const sub = this.pane.querySelector('.subtitle');
+    if (sub) sub.textContent = text;
+  }
+
+  private renderTyping(): void {
+    const now = Date.now();
+    for (const [id, t] of this.typers) if (t.until <= now) this.typers.delete(id);
+    const line = this.pane.querySelector('.typing');
+    if (!line) return;
+    const names = [...this.typers.values()].map((t) => t.name);
+    line.textContent = names.length === 0 ? '' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
+  }
+
+  private startEdit(m: UiMessage): void {
+    this.editing = m;
+    const input = this.pane.querySelector<HTMLTextAreaElement>('textarea');
+    const bar = this.pane.querySelector<HTMLElement>('.edit-bar');
+    if (!input || !bar) return;
+    input.value = m.content;
+    bar.hidden = false;
+    input.focus();
+  }
+
+  private stopEdit(): void {
+    this.editing = undefined;
+    const bar = this.pane.querySelector<HTMLElement>('.edit-bar');
+    if (bar) bar.hidden = true;
+  }
+
+  private renderPane(): void {
+    const v = this.view;
+    if (!v) {
+      this.pane.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, 'Pick a chat, find someone, or create a group.')));
+      return;
+    }
+    const a = v.active;
+    const input = h('textarea', { rows: 1, placeholder: 'Write a message', 'aria-label': 'Message', maxlength: 4096, id: 'composer' });
+    const submit = (): void => {
+      const content = input.value;
+      if (content.trim() === '') return;
+      const editing = this.editing;
+      input.value = '';
+      if (editing) {
+        this.stopEdit();
+        v.edit(editing.id, content).catch((err: unknown) => this.error(err));
+      } else {
+        void v.send(content);
+      }
+    };
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); submit(); }
+      if (ev.key === 'Escape' && this.editing) { this.stopEdit(); input.value = ''; }
+    });
+    input.addEventListener('input', () => {
+      if (input.value.trim() === '' || this.editing || Date.now() - this.lastTypingSent < TYPING_SEND_MS) return;
+      this.lastTypingSent = Date.now();
+      this.client.typing(refOf(a)).catch(() => undefined);
+    });
+    const groupButtons = a.kind === 'group' ? [
+      h('button', { type: 'button', class: 'small', 'aria-expanded': String(this.showMembers), onclick: (ev: Event) => {
+        this.showMembers = !this.showMembers;
+        (ev.currentTarget as HTMLElement).setAttribute('aria-expanded', String(this.showMembers));
+        const panel = this.pane.querySelector<HTMLElement>('.members');
+        if (panel) panel.hidden = !this.showMembers;
+      } }, 'Members'),
+      h('button', { type: 'button', class: 'small danger', onclick: () => {
+        this.client.leaveGroup(a.groupId).then(() => { this.close(); this.refreshChats(); }, (err: unknown) => this.error(err));
+      } }, 'Leave group'),
+    ] : [];
+    this.pane.replaceChildren(
+      h('header', { class: 'conv-head' },
+        h('button', { type: 'button', class: 'small back', 'aria-label': 'Back to chats', onclick: () => this.close() }, '←'),
+        a.kind === 'dialog' ? h('span', { class: 'presence offline', 'aria-label': 'offline', title: 'offline' }) : null,
+        h('div', { class: 'titles' }, h('h2', { class: 'title' }, a.kind === 'group' ? `# ${a.name}` : a.name), h('span', { class: 'subtitle' })),
+        ...groupButtons),
+      h('div', { class: 'conv-body' }, v.list, h('div', { class: 'members-slot' })),
+      h('p', { class: 'typing', 'aria-live': 'polite' }),
+      h('p', { class: 'edit-bar', hidden: true }, 'Editing a message — Enter saves, Esc cancels ',
+        h('button', { type: 'button', class: 'small', onclick: () => { this.stopEdit(); input.value = ''; } }, 'Cancel')),
+      h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); submit(); } },
+        input, h('button', { type: 'submit', class: 'primary' }, 'Send')));
+    v.render(true);
+  }
+}
