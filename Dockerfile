@@ -9,9 +9,14 @@ WORKDIR /app
 # analytics, which allowScripts forbids under npm 11; this is the opt-out it reads under npm 10.
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
+# The SDK is a workspace package: npm ci needs its manifest.
+COPY client/package.json ./client/
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+# The build compiles the SDK (the server takes its wire types from it, as types only) and bundles the web app.
+COPY client ./client
+COPY web ./web
 # After the prune two things still weigh: typescript (kept as valibot's optional peer, unused at run
 # time) and uWebSockets.js's binaries for every platform and Node ABI (about 90 MB), of which this
 # image loads one: the runtime stage uses the same base image, hence the same platform and ABI.
@@ -30,6 +35,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/web ./dist/web
 COPY sql ./sql
 # The only writable place: generated secrets and, without DATABASE_URL, the embedded PostgreSQL.
 RUN mkdir /data && chown node:node /data
