@@ -228,7 +228,7 @@ export class ChatApp {
     this.view = new ConversationView(a, this.client, this.me.id, {
       onError: (err) => this.error(err),
       onEdit: (m) => this.startEdit(m),
-      onRead: () => this.refreshChats(),
+      onChanged: () => this.refreshChats(),
     });
     this.view.peerLastReadId = row?.peerLastReadId ?? 0;
     this.view.myLastReadId = row?.lastReadId ?? 0;

@@ -36,7 +36,8 @@ export class ConversationView {
     readonly active: Active,
     private readonly client: RelayClient,
     private readonly me: number,
-    private readonly hooks: { onError(err: unknown): void; onEdit(m: UiMessage): void; onRead(): void },
+    /** onChanged: the chat list should be re-read (a read marker moved, a message was sent). */
+    private readonly hooks: { onError(err: unknown): void; onEdit(m: UiMessage): void; onChanged(): void },
   ) {
     this.list.addEventListener('scroll', () => { if (this.list.scrollTop < 40) void this.loadOlder(); });
   }
@@ -119,6 +120,7 @@ export class ConversationView {
       // Sending moves the sender's own read marker (PROTOCOL.md): no markRead for it.
       this.myLastReadId = Math.max(this.myLastReadId, stored.id);
       this.add({ ...temp, id: stored.id, seq: stored.seq ?? null, createdAt: stored.createdAt });
+      this.hooks.onChanged();
     } catch (err) {
       temp.status = 'failed';
       temp.error = describe(err);
@@ -142,7 +144,7 @@ export class ConversationView {
     const newest = [...this.messages].reverse().find((m) => m.status === 'sent');
     if (!newest || newest.id <= this.myLastReadId || document.visibilityState !== 'visible') return;
     this.myLastReadId = newest.id;
-    this.client.markRead(refOf(this.active), newest.id).then(() => this.hooks.onRead(), (err: unknown) => this.hooks.onError(err));
+    this.client.markRead(refOf(this.active), newest.id).then(() => this.hooks.onChanged(), (err: unknown) => this.hooks.onError(err));
   }
 
   setPeerRead(id: number): void {
