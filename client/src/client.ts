@@ -297,7 +297,7 @@ export class RelayClient extends Emitter<RelayEvents> {
     for (const w of this.waiting.splice(0)) this.transmit(w.type, w.params, w.pending);
     for (const { seen, afterId } of from) {
       void this.tracker.run(seen.conversation, () => this.fill(seen.conversation, afterId, true))
-        .catch((err: unknown) => this.emit('error', asRelayError(err, 'catch-up')));
+        .catch((err: unknown) => this.report(err, 'catch-up'));
     }
     this.emit('open', { reconnected });
   }
@@ -351,6 +351,15 @@ export class RelayClient extends Emitter<RelayEvents> {
     this.emit('closed', { code, reason });
   }
 
+  /**
+   * A background failure. Not one of a dropped socket: the markers did not move, so the next
+   * reconnect's catch-up fetches the same messages again.
+   */
+  private report(err: unknown, what: string): void {
+    const e = asRelayError(err, what);
+    if (e.code !== 'DISCONNECTED' && e.code !== 'CLOSED') this.emit('error', e);
+  }
+
   // ---------- incoming frames ----------
 
   private onFrame(raw: unknown): void {
@@ -391,7 +400,7 @@ export class RelayClient extends Emitter<RelayEvents> {
             await this.fill(conv, seen.lastId, false);
           }
           if (this.tracker.note(conv, m.id, m.seq)) this.emit('message', { ...m, catchUp: false });
-        }).catch((err: unknown) => this.emit('error', asRelayError(err, 'gap fill')));
+        }).catch((err: unknown) => this.report(err, 'gap fill'));
         break;
       }
       case 'newGroup': this.tracker.touch({ kind: 'group', groupId: (event.data as PushData<'newGroup'>).groupId }); break;
