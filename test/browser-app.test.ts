@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { useRelay } from './helpers/protocol.js';
+import { useRelay, ok } from './helpers/protocol.js';
+import { Client } from './helpers/client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results/browser');
@@ -67,6 +68,9 @@ async function signUp(page: Page, name: string): Promise<void> {
 }
 
 const msg = (page: Page, text: string) => page.locator('.messages li.msg', { hasText: text });
+/** A chat list entry by its exact name ("Bob", "# Weekend"), not by its last message. */
+const chatNamed = (page: Page, name: string) =>
+  page.locator('.chats button.chat').filter({ has: page.locator('.name').getByText(name, { exact: true }) });
 
 async function openDialogWith(page: Page, name: string): Promise<void> {
   await page.locator('#search').fill(name);
@@ -89,7 +93,7 @@ test('v1: two users sign up, find each other, chat both ways, create a group and
   await shot('alice-sent-hello', alice);
 
   // Bob's chat list shows the new dialog with its last message.
-  const chat = bob.locator('.chats button.chat', { hasText: 'Alice' });
+  const chat = chatNamed(bob, 'Alice');
   await chat.locator('.last', { hasText: 'Hello Bob' }).waitFor();
   await shot('bob-chat-list', bob);
   await chat.click();
@@ -105,7 +109,7 @@ test('v1: two users sign up, find each other, chat both ways, create a group and
   await alice.getByRole('heading', { name: '# Weekend' }).waitFor();
   await alice.locator('#search').fill('Bob');
   await alice.locator('.results li', { hasText: 'Bob' }).getByRole('button', { name: 'Add to Weekend' }).click();
-  const groupChat = bob.locator('.chats button.chat', { hasText: 'Weekend' });
+  const groupChat = chatNamed(bob, '# Weekend');
   await groupChat.waitFor();
   await shot('bob-added-to-group', bob);
   await groupChat.click();
@@ -115,6 +119,21 @@ test('v1: two users sign up, find each other, chat both ways, create a group and
   await msg(alice, 'Count me in').waitFor();
   await alice.locator('.messages li.msg .who', { hasText: 'Bob' }).waitFor();
   await shot('alice-group-message', alice);
+
+  // A long dialog: the newest page first, older messages as Alice scrolls up.
+  const session = JSON.parse((await bob.evaluate(() => localStorage.getItem('relay.session'))) ?? '{}') as { token: string; user: { id: number } };
+  const aliceId = JSON.parse((await alice.evaluate(() => localStorage.getItem('relay.session'))) ?? '{}').user.id as number;
+  const bobOtherDevice = await Client.connect(fx.relay.ws, session.token);
+  for (let i = 1; i <= 40; i++) await ok(bobOtherDevice, 'privateMessage', { receiverId: aliceId, content: `Line ${i}` });
+  bobOtherDevice.ws.close();
+  await chatNamed(alice, 'Bob').click();
+  await msg(alice, 'Line 40').waitFor();
+  assert.equal(await msg(alice, 'Hello Bob').count(), 0, 'the oldest messages are not loaded yet');
+  assert.equal(await alice.locator('.messages li.msg').count(), 30, 'one page');
+  await alice.locator('.messages').evaluate((el) => { el.scrollTop = 0; });
+  await msg(alice, 'Hello Bob').waitFor();
+  assert.equal(await alice.locator('.messages li.msg').count(), 42);
+  await shot('alice-scrolled-up-history', alice);
   assert.deepEqual(pageErrors.filter((e) => /Content Security Policy|Refused/.test(e)), [], 'no CSP violation');
 });
 
@@ -124,7 +143,7 @@ test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, membe
   await alice.locator('.presence.online').waitFor();
   await alice.locator('#composer').fill('Are you there?');
   await alice.locator('#composer').press('Enter');
-  const aliceChat = bob.locator('.chats button.chat', { hasText: 'Alice' });
+  const aliceChat = chatNamed(bob, 'Alice');
   await aliceChat.locator('.badge', { hasText: '1' }).waitFor();
   await shot('bob-unread-badge', bob);
   await msg(alice, 'Are you there?').locator('[data-status="sent"]').waitFor();
@@ -157,7 +176,7 @@ test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, membe
   await shot('bob-sees-delete', bob);
 
   // The group's member list with roles.
-  await bob.locator('.chats button.chat', { hasText: 'Weekend' }).click();
+  await chatNamed(bob, '# Weekend').click();
   await bob.getByRole('button', { name: 'Members' }).click();
   const members = bob.locator('.members');
   await members.locator('li', { hasText: 'Alice' }).locator('.role', { hasText: 'owner' }).waitFor();

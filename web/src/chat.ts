@@ -29,6 +29,7 @@ export class ChatApp {
   private myRole: Role | undefined;
   private showMembers = false;
   private searchSeq = 0;
+  private readonly searchInput = h('input', { type: 'search', placeholder: 'Find people by name or email', 'aria-label': 'Find people', id: 'search' });
 
   constructor(
     private readonly client: RelayClient,
@@ -37,7 +38,7 @@ export class ChatApp {
     private readonly me: User,
     private readonly logout: (message?: string) => void,
   ) {
-    const search = h('input', { type: 'search', placeholder: 'Find people by name or email', 'aria-label': 'Find people', id: 'search' });
+    const search = this.searchInput;
     search.addEventListener('input', () => this.search(search.value.trim()));
     const groupName = h('input', { type: 'text', placeholder: 'New group name', 'aria-label': 'New group name', maxlength: 100, id: 'new-group', required: true });
     const groupForm = h('form', { class: 'row', onsubmit: (ev: Event) => {
@@ -235,6 +236,8 @@ export class ChatApp {
     document.body.classList.add('has-active');
     this.renderPane();
     this.renderChats();
+    // The results offer "Add to <group>" for the group now open.
+    this.search(this.searchInput.value.trim());
     try {
       await this.view.load();
       if (a.kind === 'dialog') {
@@ -254,6 +257,7 @@ export class ChatApp {
     document.body.classList.remove('has-active');
     this.renderPane();
     this.renderChats();
+    this.search(this.searchInput.value.trim());
   }
 
   private async loadGroup(): Promise<void> {
