@@ -137,7 +137,7 @@ test('v1: two users sign up, find each other, chat both ways, create a group and
   assert.deepEqual(pageErrors.filter((e) => /Content Security Policy|Refused/.test(e)), [], 'no CSP violation');
 });
 
-test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, members with roles; phone width', { skip }, async () => {
+test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, members with roles, making an admin; phone width; leaving', { skip }, async () => {
   // Back to the dialog: Alice writes while Bob looks at the group, so Bob sees an unread badge.
   await openDialogWith(alice, 'Bob');
   await alice.locator('.presence.online').waitFor();
@@ -183,6 +183,13 @@ test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, membe
   await members.locator('li', { hasText: 'Bob (you)' }).locator('.role', { hasText: 'member' }).waitFor();
   await shot('bob-members', bob);
 
+  // The owner makes Bob an admin: Bob's member list follows.
+  await chatNamed(alice, '# Weekend').click();
+  await alice.getByRole('button', { name: 'Members' }).click();
+  await alice.locator('.members li', { hasText: 'Bob' }).getByRole('button', { name: 'Make admin' }).click();
+  await members.locator('li', { hasText: 'Bob (you)' }).locator('.role', { hasText: 'admin' }).waitFor();
+  await shot('bob-made-admin', bob);
+
   // Phone width: the open conversation fills the screen; Back shows the chat list.
   await alice.setViewportSize({ width: 390, height: 780 });
   await alice.locator('.side').waitFor({ state: 'hidden' });
@@ -190,6 +197,11 @@ test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, membe
   await alice.getByRole('button', { name: 'Back to chats' }).click();
   await alice.locator('.side').waitFor({ state: 'visible' });
   await shot('alice-phone-chat-list', alice);
+
+  // Bob leaves the group: it leaves his chat list.
+  await bob.getByRole('button', { name: 'Leave group' }).click();
+  await chatNamed(bob, '# Weekend').waitFor({ state: 'detached' });
+  await shot('bob-left-group', bob);
 
   for (const page of [alice, bob]) assert.equal(await page.locator('.banner').isVisible(), false, `no error shown: ${await page.locator('.banner').textContent()}`);
   assert.deepEqual(pageErrors, [], 'no page errors');
