@@ -2,10 +2,8 @@ import { Emitter } from './emitter.js';
 import { RelayError } from './errors.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { isExpired, readToken, type TokenInfo } from './token.js';
-import { Tracker } from './tracker.js';
-import {
-  conversationOf, fromDialogRow, fromGroup, fromGroupRow, fromPrivate, type ChatMessage, type Conversation,
-} from './messages.js';
+import { CatchUp } from './catchup.js';
+import type { ChatMessage, Conversation } from './messages.js';
 import type {
   CloseCodes, ConversationRef, ErrorFrame, HistoryPaging, Paging, Params, PushData, PushMessage, PushType,
   ReplyData, RequestType, Role, SuccessFrame,
@@ -88,8 +86,6 @@ interface QueuedSend {
   requestId: number | undefined;
 }
 
-const CATCH_UP_PAGE = 100;
-
 /** A clientMessageId: random, from getRandomValues (randomUUID needs a secure context). */
 function newClientMessageId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -118,7 +114,13 @@ export class RelayClient extends Emitter<RelayEvents> {
   private readonly outbox: QueuedSend[] = [];
   /** Reads made while not connected: sent once open (or timed out). */
   private readonly waiting: { type: string; params: unknown; pending: Omit<Pending, 'timer'> & { timer: ReturnType<typeof setTimeout> } }[] = [];
-  private readonly tracker = new Tracker();
+  private readonly catchUp = new CatchUp({
+    me: () => this.userId,
+    read: (type, params) => this.rawRequest(type, params),
+    sending: (conv, content) => this.outbox.some((s) => s.params.content === content && sameConversation(s, conv)),
+    deliver: (m) => this.emit('message', m),
+    report: (err, what) => this.report(err, what),
+  });
 
   constructor(opts: RelayClientOptions) {
     super();
@@ -193,7 +195,10 @@ export class RelayClient extends Emitter<RelayEvents> {
         for (const [id, p] of this.pending) if (p.timer === timer) this.pending.delete(id);
         reject(new RelayError('TIMEOUT', `No reply to ${type} within ${this.requestTimeout} ms`, type));
       }, this.requestTimeout);
-      const pending = { type, resolve: (d: unknown) => this.onReply(type, params, d, resolve as (d: unknown) => void), reject, timer };
+      const pending = {
+        type, reject, timer,
+        resolve: (d: unknown) => { this.catchUp.onReply(type, params, d); resolve(d as ReplyData<T>); },
+      };
       if (this._state === 'open') this.transmit(type, params, pending);
       else this.waiting.push({ type, params, pending });
     });
@@ -209,7 +214,7 @@ export class RelayClient extends Emitter<RelayEvents> {
       const timeoutMs = this.opts.sendTimeoutMs ?? 60_000;
       const entry: QueuedSend = {
         type, params, requestId: undefined,
-        resolve: (d) => { this.noteOwnSend(type, d); resolve(d); },
+        resolve: (d) => { this.catchUp.onSent(type, d as ReplyData<typeof type>); resolve(d); },
         reject,
         timer: setTimeout(() => {
           this.dropSend(entry);
@@ -290,15 +295,12 @@ export class RelayClient extends Emitter<RelayEvents> {
     this.opened = true;
     this.attempt = 0;
     // Where catch-up starts: before the resent sends' replies move the markers past what was missed.
-    const from = reconnected ? this.tracker.snapshot() : [];
+    const from = reconnected ? this.catchUp.mark() : [];
     this.setState('open');
     // Unacknowledged and offline sends first, in their order; then the reads that waited.
     for (const entry of this.outbox) this.transmitSend(entry);
     for (const w of this.waiting.splice(0)) this.transmit(w.type, w.params, w.pending);
-    for (const { seen, afterId } of from) {
-      void this.tracker.run(seen.conversation, () => this.fill(seen.conversation, afterId, true))
-        .catch((err: unknown) => this.report(err, 'catch-up'));
-    }
+    this.catchUp.start(from);
     this.emit('open', { reconnected });
   }
 
@@ -385,97 +387,17 @@ export class RelayClient extends Emitter<RelayEvents> {
   private onPush(frame: SuccessFrame): void {
     const type = frame.type as PushType;
     const event = frame.params as PushEvent<PushType>;
-    const me = this.userId;
-    switch (type) {
-      case 'privateMessage':
-      case 'messageInGroup': {
-        const m = type === 'privateMessage'
-          ? fromPrivate(event.data as PushData<'privateMessage'>, event.senderName)
-          : fromGroup(event.data as PushData<'messageInGroup'>, event.senderName);
-        const conv = conversationOf(m, me);
-        void this.tracker.run(conv, async () => {
-          const seen = this.tracker.get(conv);
-          // A seq jump: messages in between never reached us. Fetch them first, so order holds.
-          if (seen && seen.lastSeq !== null && m.seq !== null && m.seq > seen.lastSeq + 1 && !this.tracker.has(m.id)) {
-            await this.fill(conv, seen.lastId, false);
-          }
-          if (this.tracker.note(conv, m.id, m.seq)) this.emit('message', { ...m, catchUp: false });
-        }).catch((err: unknown) => this.report(err, 'gap fill'));
-        break;
-      }
-      case 'newGroup': this.tracker.touch({ kind: 'group', groupId: (event.data as PushData<'newGroup'>).groupId }); break;
-      case 'leaveGroup':
-      case 'removeUserFromGroup': {
-        const d = event.data as PushData<'leaveGroup'>;
-        if (d.userId === me) this.tracker.forget({ kind: 'group', groupId: d.groupId });
-        break;
-      }
-      default: break;
-    }
+    this.catchUp.onPush(type, event.data, event.senderName);
     this.emit(type, event as never);
   }
 
-  /** Emits the messages of `conv` newer than `afterId` that were not delivered yet, oldest first. */
-  private async fill(conv: Conversation, afterId: number, catchUp: boolean): Promise<void> {
-    for (let after = afterId; ;) {
-      const rows = conv.kind === 'dialog'
-        ? (await this.rawRequest('getlatestMessageDialog', { receiverId: conv.peerId, limit: CATCH_UP_PAGE, ...(after > 0 ? { afterId: after } : {}) })).map(fromDialogRow)
-        : (await this.rawRequest('getlatestMessageGroup', { groupId: conv.groupId, limit: CATCH_UP_PAGE, ...(after > 0 ? { afterId: after } : {}) })).map(fromGroupRow);
-      // With afterId the page is oldest first; without (a conversation seen empty) newest first.
-      if (after === 0) rows.reverse();
-      for (const m of rows) {
-        // This client's own send whose reply is still on its way: its promise delivers it.
-        const own = m.senderId === this.userId && this.outbox.some((s) => s.params.content === m.content && sameConversation(s, conv));
-        if (this.tracker.note(conv, m.id, m.seq) && !own) this.emit('message', { ...m, catchUp });
-      }
-      if (rows.length < CATCH_UP_PAGE || after === 0) return;
-      after = rows[rows.length - 1]!.id;
-    }
-  }
-
-  /** A request whose reply is not fed to the tracker (catch-up reads do their own noting). */
+  /** A request whose reply is not fed to catch-up's bookkeeping (catch-up reads do their own). */
   private rawRequest<T extends RequestType>(type: T, params: Params<T>): Promise<ReplyData<T>> {
     return new Promise((resolve, reject) => {
       if (this._state !== 'open') return reject(new RelayError('DISCONNECTED', 'not connected', type));
       const timer = setTimeout(() => reject(new RelayError('TIMEOUT', `No reply to ${type}`, type)), this.requestTimeout);
       this.transmit(type, params, { type, timer, resolve: resolve as (d: unknown) => void, reject });
     });
-  }
-
-  // ---------- what replies teach the tracker ----------
-
-  private noteOwnSend(type: QueuedSend['type'], d: unknown): void {
-    const m = type === 'privateMessage' ? fromPrivate(d as ReplyData<'privateMessage'>, null) : fromGroup(d as ReplyData<'messageInGroup'>, null);
-    this.tracker.note(conversationOf(m, this.userId), m.id, m.seq);
-  }
-
-  private onReply(type: string, params: unknown, data: unknown, resolve: (d: unknown) => void): void {
-    const me = this.userId;
-    const p = params as HistoryPaging;
-    if (type === 'listLastMessage') {
-      for (const r of data as ReplyData<'listLastMessage'>) {
-        const conv: Conversation | undefined = r.groupId !== null ? { kind: 'group', groupId: r.groupId }
-          : r.senderId !== null ? { kind: 'dialog', peerId: r.senderId === me ? (r.receiverId ?? me) : r.senderId } : undefined;
-        if (!conv) continue;
-        // Each listed conversation is caught up after a reconnect; what is listed now counts as known.
-        const seen = this.tracker.touch(conv);
-        if (r.id !== null && r.id > seen.lastId) { seen.lastId = r.id; seen.lastSeq = r.seq ?? null; }
-      }
-    } else if ((type === 'getlatestMessageDialog' || type === 'getlatestMessageGroup') && p.beforeId === undefined) {
-      const rows = type === 'getlatestMessageDialog'
-        ? (data as ReplyData<'getlatestMessageDialog'>).map(fromDialogRow)
-        : (data as ReplyData<'getlatestMessageGroup'>).map(fromGroupRow);
-      const conv: Conversation = type === 'getlatestMessageDialog'
-        ? { kind: 'dialog', peerId: (params as Params<'getlatestMessageDialog'>).receiverId }
-        : { kind: 'group', groupId: (params as Params<'getlatestMessageGroup'>).groupId };
-      this.tracker.touch(conv);
-      for (const m of rows) this.tracker.note(conv, m.id, m.seq);
-    } else if (type === 'newGroup') {
-      this.tracker.touch({ kind: 'group', groupId: (data as ReplyData<'newGroup'>).groupId });
-    } else if (type === 'leaveGroup') {
-      this.tracker.forget({ kind: 'group', groupId: (params as Params<'leaveGroup'>).groupId });
-    }
-    resolve(data);
   }
 }
 

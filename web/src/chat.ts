@@ -1,4 +1,4 @@
-import type { ChatListRow, ConnectionState, RelayClient, RelayHttp, Role, User } from 'relay-client';
+import type { ChatListRow, ConnectionState, RelayClient, RelayHttp, User } from 'relay-client';
 import { h, clear, describe, timeOf } from './dom.js';
 import { ConversationView, belongsTo, refOf, type Active, type UiMessage } from './conversation.js';
 import { membersPanel } from './members.js';
@@ -26,7 +26,6 @@ export class ChatApp {
   private typingTimer: ReturnType<typeof setInterval>;
   private lastTypingSent = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  private myRole: Role | undefined;
   private showMembers = false;
   private searchSeq = 0;
   private readonly searchInput = h('input', { type: 'search', placeholder: 'Find people by name or email', 'aria-label': 'Find people', id: 'search' });
@@ -224,7 +223,6 @@ export class ChatApp {
     this.clearError();
     this.editing = undefined;
     this.typers.clear();
-    this.myRole = undefined;
     const row = this.chats.find((r) => (a.kind === 'group' ? r.groupId === a.groupId : r.groupId === null && this.peerOf(r) === a.peerId));
     this.view = new ConversationView(a, this.client, this.me.id, {
       onError: (err) => this.error(err),
@@ -266,7 +264,6 @@ export class ChatApp {
     try {
       const [info, members] = await Promise.all([this.client.getGroup(a.groupId), this.client.getGroupMembers(a.groupId, { limit: 100 })]);
       a.name = info.groupName;
-      this.myRole = info.role;
       const title = this.pane.querySelector('.title');
       if (title) title.textContent = `# ${info.groupName}`;
       const sub = this.pane.querySelector('.subtitle');
