@@ -11,6 +11,7 @@ import { createFanoutAgent } from './agents/fanout.js';
 import { createPrivateAgent } from './agents/private.js';
 import { createHistoryAgent } from './agents/history.js';
 import { createTypingAgent } from './agents/typing.js';
+import { createSoakAgent } from './agents/soak.js';
 
 type AnyAgent = Agent<unknown, unknown, unknown>;
 type Factory = (setup: unknown, emit: Emit) => AnyAgent;
@@ -35,6 +36,7 @@ const factories: Record<ScenarioName, Factory> = {
   private: adapt(createPrivateAgent),
   history: adapt(createHistoryAgent),
   typing: adapt(createTypingAgent),
+  soak: adapt(createSoakAgent),
 };
 
 function send(message: FromAgent): void {

@@ -18,6 +18,7 @@ import { fanoutScenario } from './scenarios/fanout.js';
 import { privateScenario } from './scenarios/private.js';
 import { historyScenario } from './scenarios/history.js';
 import { typingScenario } from './scenarios/typing.js';
+import { soakScenario } from './scenarios/soak.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/types.js';
 
 /** A scenario with its parameters fixed: no generic parameter left, so all of them fit one registry. */
@@ -39,6 +40,7 @@ const registry: Record<ScenarioName, (cli: Cli) => Prepared> = {
   private: (cli) => prepare(privateScenario, cli),
   history: (cli) => prepare(historyScenario, cli),
   typing: (cli) => prepare(typingScenario, cli),
+  soak: (cli) => prepare(soakScenario, cli),
 };
 
 const BUSY_WARNING_CORES = 0.25;

@@ -7,6 +7,8 @@ export interface OpenRequest {
   target: WsTarget;
   token: string;
   handlers: LeanHandlers;
+  /** Loopback source address to bind (127.0.0.2 and up): one address has only ~28k ephemeral ports. */
+  localAddress?: string;
 }
 
 export interface OpenReport {
@@ -39,7 +41,7 @@ export async function openMany(requests: readonly OpenRequest[], concurrency: nu
       if (request === undefined) break;
       const begun = nowMicros();
       try {
-        sockets[index] = await openLean(request.target, request.token, request.handlers);
+        sockets[index] = await openLean(request.target, request.token, request.handlers, { localAddress: request.localAddress });
         handshakes?.recordValue(nowMicros() - begun);
         opened++;
       } catch (error) {

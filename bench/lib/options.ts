@@ -16,7 +16,11 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
 
+/** What `npm run bench` runs without a scenario named. */
 export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history', 'typing'];
+
+/** Runs only when named: it takes minutes and the machine's whole open-file budget. */
+export const ON_REQUEST: readonly ScenarioName[] = ['soak'];
 
 export type Preset = 'quick' | 'full' | 'smoke';
 
@@ -67,7 +71,7 @@ const spec = {
   kinds: { type: 'string' },
 } as const;
 
-export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing ...] [options]
+export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak ...] [options]
 
   (no scenario)        run all five with the quick sizes (under 4 minutes)
   --full               longer runs (30 s rounds) and 15,000 connections for connect
@@ -81,6 +85,8 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
   private:  --pairs P  --balls B (pings in play per connection)
   history:  --users U --groups G --group-size K --partners D --messages N --concurrency C
             --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup,markRead,editMessage,deleteMessage
+  soak:     (only when named) --conns N (default: what the file limit allows per node; 100,000 with --nodes 6)
+            --rate R (sends/s per active connection, 1 % active) --group-size K --settle S --warmup S --duration S
   typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)
   server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
             --server-prof (V8 CPU profile of the server, summarized after the run)  --verbose
@@ -105,7 +111,7 @@ function keyValues(pairs: readonly string[]): Record<string, string> {
 }
 
 function isScenario(name: string): name is ScenarioName {
-  return (SCENARIOS as readonly string[]).includes(name);
+  return (SCENARIOS as readonly string[]).includes(name) || (ON_REQUEST as readonly string[]).includes(name);
 }
 
 /** The command goes into a committed results file: never a secret or a password. */
@@ -122,7 +128,7 @@ export function parseCli(argv: readonly string[]): Cli {
   const { values, positionals } = parseArgs({ args: [...argv], options: spec, allowPositionals: true, strict: true });
   const scenarios = positionals.filter((name) => name !== 'all');
   const unknown = scenarios.filter((name) => !isScenario(name));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')} (have ${SCENARIOS.join(', ')})`);
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')} (have ${[...SCENARIOS, ...ON_REQUEST].join(', ')})`);
   if (values.full === true && values.smoke === true) throw new Error('--full and --smoke exclude each other');
 
   const numbers: Partial<Record<NumericOption, number>> = {};

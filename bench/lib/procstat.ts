@@ -2,7 +2,7 @@
  * CPU and memory of other processes (the server, PostgreSQL backends), read from /proc:
  * the generator reports their load next to its own so a reader can tell who was saturated.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 
@@ -114,4 +114,18 @@ export function openFileLimit(): number {
   } catch {
     return Number.POSITIVE_INFINITY;
   }
+}
+
+/** Processes whose command name is `name` (e.g. redis-server, to meter the relay's Redis). */
+export function pidsNamed(name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
 }

@@ -55,3 +55,23 @@ export async function eventLoopDelayMaxMs(targets: readonly WsTarget[]): Promise
   }
   return Math.round(max * 10) / 10;
 }
+
+/**
+ * Each node's event-loop delay p99 (ms) since the previous scrape (prom-client resets the
+ * monitorEventLoopDelay histogram at every scrape: scrape once to start a window). Null for a
+ * node without /metrics.
+ */
+export async function eventLoopDelayP99Ms(targets: readonly WsTarget[]): Promise<(number | null)[]> {
+  return Promise.all(
+    targets.map(async (target) => {
+      try {
+        const answer = await fetch(`http://${target.host}:${target.port}/metrics`, { signal: AbortSignal.timeout(3000) });
+        if (answer.status !== 200) return null;
+        const value = gauge(await answer.text(), 'nodejs_eventloop_lag_p99_seconds');
+        return value === null ? null : Math.round(value * 10_000) / 10;
+      } catch {
+        return null;
+      }
+    }),
+  );
+}
