@@ -35,6 +35,8 @@ export interface BenchEnv {
   /** One session on the server's database, for seeding and planning. */
   readonly sql: postgres.Sql;
   readonly secret: string;
+  /** The server's database (bench tools open their own sessions on it, e.g. EXPLAIN). */
+  readonly databaseUrl: string;
   /** PostgreSQL backends currently serving the database (the server's pool). */
   databasePids(): Promise<number[]>;
   dispose(): Promise<void>;
@@ -75,7 +77,7 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
     const { urls, databaseUrl, secret } = options.external;
     const sql = session(databaseUrl);
     const dispose = track(() => sql.end({ timeout: 5 }));
-    return { targets: urls.map(loopbackTarget), serverPids: [], sql, secret, databasePids: () => pidsOf(sql), dispose };
+    return { targets: urls.map(loopbackTarget), serverPids: [], sql, secret, databaseUrl, databasePids: () => pidsOf(sql), dispose };
   }
   if (options.nodes > 1 && options.serverEnv['REDIS_URL'] === undefined && process.env['REDIS_URL'] === undefined) {
     throw new Error('--nodes > 1 needs REDIS_URL (e.g. --server-env REDIS_URL=redis://127.0.0.1:6379)');
@@ -108,7 +110,7 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
     sql = session(database.url);
     const serverPids = cluster.nodes.map((node) => node.pid);
     const open = sql;
-    return { targets: cluster.nodes.map((node) => node.target), serverPids, sql: open, secret, databasePids: () => pidsOf(open), dispose };
+    return { targets: cluster.nodes.map((node) => node.target), serverPids, sql: open, secret, databaseUrl: database.url, databasePids: () => pidsOf(open), dispose };
   } catch (error) {
     await dispose();
     throw error;

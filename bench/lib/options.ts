@@ -42,6 +42,8 @@ export interface Cli {
   numbers: Partial<Record<NumericOption, number>>;
   mode: 'closed' | 'open' | 'both' | null;
   kinds: string[] | null;
+  /** history: EXPLAIN (ANALYZE, BUFFERS) of its reads. */
+  explain: boolean;
   /** The command as typed, for the results line. */
   command: string;
 }
@@ -69,6 +71,7 @@ const spec = {
   verbose: { type: 'boolean' },
   mode: { type: 'string' },
   kinds: { type: 'string' },
+  explain: { type: 'boolean' },
 } as const;
 
 export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak ...] [options]
@@ -84,6 +87,7 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
   fanout:   --groups G --members M (or --conns G*M) --senders S --mode closed|open|both --rate R
   private:  --pairs P  --balls B (pings in play per connection)
   history:  --users U --groups G --group-size K --partners D --messages N --concurrency C
+            --explain (EXPLAIN (ANALYZE, BUFFERS) of the three reads, before the rounds)
             --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup,markRead,editMessage,deleteMessage
   soak:     (only when named) --conns N (default: what the file limit allows per node; 100,000 with --nodes 6)
             --rate R (sends/s per active connection, 1 % active) --group-size K --settle S --warmup S --duration S
@@ -166,6 +170,7 @@ export function parseCli(argv: readonly string[]): Cli {
     },
     numbers,
     mode,
+    explain: values.explain === true,
     kinds: values.kinds === undefined ? null : values.kinds.split(',').map((kind) => kind.trim()).filter((kind) => kind.length > 0),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...redact(argv)] : [])].join(' '),
   };

@@ -14,6 +14,7 @@ import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from
 import { analyze, seedDialogs, seedGroups, seedMessages, seedUsers, type IdRange } from '../lib/seed.js';
 import type postgres from 'postgres';
 import type { Scenario } from './types.js';
+import { explainHistory } from '../lib/explain.js';
 
 // deleteMessage last: it erases the messages the other rounds read and edit.
 const KINDS: readonly HistoryKind[] = ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup', 'markRead', 'editMessage', 'deleteMessage'];
@@ -34,13 +35,15 @@ export interface HistoryParams {
   concurrency: number;
   limit: number;
   kinds: HistoryKind[];
+  /** Print EXPLAIN (ANALYZE, BUFFERS) of the three reads before the rounds. */
+  explain: boolean;
   timing: RoundTiming;
 }
 
 const PRESETS = {
-  quick: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 1, durationSeconds: 6 } },
-  full: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 3, durationSeconds: 30 } },
-  smoke: { users: 50, groups: 10, groupSize: 5, partners: 4, messages: 2000, concurrency: 4, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 0.3, durationSeconds: 1 } },
+  quick: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 1, durationSeconds: 6 }, explain: false },
+  full: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 3, durationSeconds: 30 }, explain: false },
+  smoke: { users: 50, groups: 10, groupSize: 5, partners: 4, messages: 2000, concurrency: 4, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 0.3, durationSeconds: 1 }, explain: false },
 } satisfies Record<Cli['preset'], HistoryParams>;
 
 function isKind(kind: string): kind is HistoryKind {
@@ -99,6 +102,7 @@ export const historyScenario: Scenario<HistoryParams> = {
       concurrency: pickCount(cli, 'concurrency', preset.concurrency),
       limit: pickCount(cli, 'limit', preset.limit),
       kinds: kinds.filter(isKind),
+      explain: cli.explain || preset.explain,
       timing: { warmupSeconds: pick(cli, 'warmup', preset.timing.warmupSeconds), durationSeconds: pick(cli, 'duration', preset.timing.durationSeconds) },
     };
   },
@@ -130,6 +134,13 @@ export const historyScenario: Scenario<HistoryParams> = {
       );
       const figures: Record<string, unknown> = { seedSeconds: round1(seedSeconds) };
       const lines = [`seeded in ${round1(seedSeconds)} s`];
+      const probe = conns.find((conn) => conn.partnerIds.length > 0 && conn.groupIds.length > 0);
+      if (params.explain && probe !== undefined) {
+        // Before the rounds: markRead, edit and delete would change what the plans read.
+        const plans = await explainHistory(env.databaseUrl, { me: probe.userId, peer: probe.partnerIds[0] ?? 0, groupId: probe.groupIds[0] ?? 0, limit: params.limit });
+        figures['explain'] = plans;
+        for (const [kind, plan] of Object.entries(plans)) lines.push(`EXPLAIN (ANALYZE, BUFFERS) ${kind} (user ${probe.userId}):`, ...plan.split('\n').map((line) => `  ${line}`));
+      }
       for (const kind of params.kinds) {
         const { results, load } = await measureRound(pool, env, parts.map(() => ({ kind, limit: params.limit })), params.timing);
         const data = results.map((result) => result.data);

@@ -4,7 +4,12 @@ import type { Socket } from './session.js';
 
 /** Every open WebSocket on this node, by user: what control events act on. */
 export class SocketRegistry {
-  private readonly byUser = new Map<number, Set<Socket>>();
+  /**
+   * A user's one socket itself, or a Set once it has several: almost every user has one, and a
+   * Set per user (its hash table included) was about 150 bytes per idle connection.
+   */
+  private readonly byUser = new Map<number, Socket | Set<Socket>>();
+
   /**
    * Counts control events applied on this node. A handshake notes it before reading the account's
    * groups; if it moved by `open`, an event may have missed the new socket, which is then re-checked.
@@ -20,43 +25,57 @@ export class SocketRegistry {
 
   add(ws: Socket): void {
     const { userId } = ws.getUserData();
-    let set = this.byUser.get(userId);
-    if (!set) this.byUser.set(userId, (set = new Set()));
-    set.add(ws);
+    const held = this.byUser.get(userId);
+    if (held === undefined) this.byUser.set(userId, ws);
+    else if (held instanceof Set) held.add(ws);
+    else if (held !== ws) this.byUser.set(userId, new Set([held, ws]));
   }
 
   remove(ws: Socket): void {
     const { userId } = ws.getUserData();
-    const set = this.byUser.get(userId);
-    if (!set) return;
-    set.delete(ws);
-    if (set.size === 0) this.byUser.delete(userId);
+    const held = this.byUser.get(userId);
+    if (held === ws) {
+      this.byUser.delete(userId);
+    } else if (held instanceof Set) {
+      held.delete(ws);
+      if (held.size === 0) this.byUser.delete(userId);
+    }
   }
 
   count(userId: number): number {
-    return this.byUser.get(userId)?.size ?? 0;
+    const held = this.byUser.get(userId);
+    return held === undefined ? 0 : held instanceof Set ? held.size : 1;
   }
 
   get size(): number {
     let n = 0;
-    for (const set of this.byUser.values()) n += set.size;
+    for (const held of this.byUser.values()) n += held instanceof Set ? held.size : 1;
     return n;
   }
 
   all(): Socket[] {
-    return [...this.byUser.values()].flatMap((set) => [...set]);
+    const sockets: Socket[] = [];
+    this.forEach((ws) => sockets.push(ws));
+    return sockets;
   }
 
   forEach(visit: (ws: Socket) => void): void {
-    for (const set of this.byUser.values()) for (const ws of set) visit(ws);
+    for (const held of this.byUser.values()) {
+      if (held instanceof Set) for (const ws of held) visit(ws);
+      else visit(held);
+    }
+  }
+
+  /** This node's sockets of `userId` (a copy: visiting may close some). */
+  of(userId: number): Socket[] {
+    const held = this.byUser.get(userId);
+    return held === undefined ? [] : held instanceof Set ? [...held] : [held];
   }
 
   /** Applies a control event to this node's connections of `userId`. */
   apply(userId: number, event: ControlEvent): void {
     const seq = ++this.controlSeq;
-    const set = this.byUser.get(userId);
-    if (!set) return;
-    for (const ws of [...set]) {
+    for (const ws of this.of(userId)) {
       const session = ws.getUserData();
       if (session.closed) continue;
       session.lastControl = seq;
