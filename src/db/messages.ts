@@ -78,25 +78,27 @@ export function createMessages(sql: Sql) {
      * One row per conversation: each dialog partner and each group of the caller. The
      * conversation row points at its newest message and holds its last seq; the caller's marker
      * sits beside it (group_members, or the caller's side of dialogs): unreadCount is their
-     * difference, and the newest message is one primary-key probe.
+     * difference, and the newest message is one primary-key probe. The group's name comes with
+     * its row in `convs`: joining `groups` a second time for it made the planner hash the whole
+     * table (a sequential scan of every group per call, EXPLAIN in bench/README.md).
      */
     chatList(me: number, limit: number, offset: number): Promise<ChatRow[]> {
       return sql<ChatRow[]>`
         with convs as (
-          select null::int as group_id, null::timestamptz as joined_at, d.last_message_id, d.last_seq,
+          select null::int as group_id, null::text as group_name, null::timestamptz as joined_at, d.last_message_id, d.last_seq,
                  d.lo_last_read_id as read_id, d.lo_last_read_seq as read_seq, d.hi_last_read_id as peer_read_id
           from dialogs d where d.user_lo = ${me} and d.last_message_id is not null
           union all
-          select null, null, d.last_message_id, d.last_seq, d.hi_last_read_id, d.hi_last_read_seq, d.lo_last_read_id
+          select null, null, null, d.last_message_id, d.last_seq, d.hi_last_read_id, d.hi_last_read_seq, d.lo_last_read_id
           from dialogs d where d.user_hi = ${me} and d.user_lo <> ${me} and d.last_message_id is not null
           union all
-          select gm.group_id, gm.joined_at, g.last_message_id, g.last_seq, gm.last_read_id, gm.last_read_seq, null
+          select gm.group_id, g.name, gm.joined_at, g.last_message_id, g.last_seq, gm.last_read_id, gm.last_read_seq, null
           from group_members gm join groups g on g.id = gm.group_id
           where gm.user_id = ${me}
         )
         select m.id, m.sender_id as "senderId", s.first_name as "senderName",
                m.receiver_id as "receiverId", r.first_name as "receiverName",
-               c.group_id as "groupId", g.name as "groupName",
+               c.group_id as "groupId", c.group_name as "groupName",
                m.content, coalesce(m.created_at, c.joined_at) as "createdAt",
                m.updated_at as "updatedAt", m.deleted_at as "deletedAt",
                m.seq, greatest(c.last_seq - c.read_seq, 0) as "unreadCount",
@@ -105,7 +107,6 @@ export function createMessages(sql: Sql) {
         left join messages m on m.id = c.last_message_id
         left join users s on s.id = m.sender_id
         left join users r on r.id = m.receiver_id
-        left join groups g on g.id = c.group_id
         order by coalesce(m.created_at, c.joined_at) desc, m.id desc nulls last, c.group_id
         limit ${limit} offset ${offset}`;
     },
