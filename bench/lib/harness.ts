@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { createFreshDatabase, type FreshDatabase } from './database.js';
 import { track } from './lifecycle.js';
 import { launchServers, type ServerCluster } from './server.js';
+import { collectGarbage } from './gc.js';
 import type { WsTarget } from './wsclient.js';
 
 /** Servers the bench did not start: their URLs, their database and their token secret. */
@@ -25,6 +26,8 @@ export interface HarnessOptions {
   /** Write the server's V8 CPU profile here (on its exit). */
   profileDir: string | null;
   verbose: boolean;
+  /** Start the servers with the inspector on loopback, so that `collectGarbage` can run a full GC in them. */
+  gc: boolean;
   external: ExternalServers | null;
 }
 
@@ -37,6 +40,8 @@ export interface BenchEnv {
   readonly secret: string;
   /** The server's database (bench tools open their own sessions on it, e.g. EXPLAIN). */
   readonly databaseUrl: string;
+  /** A full GC in every server node; false when the bench cannot (no --gc, or --url). */
+  collectGarbage(): Promise<boolean>;
   /** PostgreSQL backends currently serving the database (the server's pool). */
   databasePids(): Promise<number[]>;
   dispose(): Promise<void>;
@@ -77,7 +82,7 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
     const { urls, databaseUrl, secret } = options.external;
     const sql = session(databaseUrl);
     const dispose = track(() => sql.end({ timeout: 5 }));
-    return { targets: urls.map(loopbackTarget), serverPids: [], sql, secret, databaseUrl, databasePids: () => pidsOf(sql), dispose };
+    return { targets: urls.map(loopbackTarget), serverPids: [], sql, secret, databaseUrl, collectGarbage: async () => false, databasePids: () => pidsOf(sql), dispose };
   }
   if (options.nodes > 1 && options.serverEnv['REDIS_URL'] === undefined && process.env['REDIS_URL'] === undefined) {
     throw new Error('--nodes > 1 needs REDIS_URL (e.g. --server-env REDIS_URL=redis://127.0.0.1:6379)');
@@ -104,13 +109,22 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
         DATABASE_URL: database.url,
         JWT_SECRET: secret,
       },
-      nodeArgs: options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`],
+      nodeArgs: [
+        ...(options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
+        ...(options.gc ? ['--inspect=127.0.0.1:0'] : []),
+      ],
       verbose: options.verbose,
     });
     sql = session(database.url);
     const serverPids = cluster.nodes.map((node) => node.pid);
     const open = sql;
-    return { targets: cluster.nodes.map((node) => node.target), serverPids, sql: open, secret, databaseUrl: database.url, databasePids: () => pidsOf(open), dispose };
+    const inspectors = cluster.nodes.map((node) => node.inspector);
+    const collect = async (): Promise<boolean> => {
+      if (!options.gc || inspectors.some((url) => url === null)) return false;
+      await Promise.all(inspectors.map((url) => collectGarbage(url ?? '')));
+      return true;
+    };
+    return { targets: cluster.nodes.map((node) => node.target), serverPids, sql: open, secret, databaseUrl: database.url, collectGarbage: collect, databasePids: () => pidsOf(open), dispose };
   } catch (error) {
     await dispose();
     throw error;

@@ -69,6 +69,7 @@ const spec = {
   'server-env': { type: 'string', multiple: true },
   'server-prof': { type: 'boolean' },
   verbose: { type: 'boolean' },
+  gc: { type: 'boolean' },
   mode: { type: 'string' },
   kinds: { type: 'string' },
   explain: { type: 'boolean' },
@@ -94,6 +95,8 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
   typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)
   server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
             --server-prof (V8 CPU profile of the server, summarized after the run)  --verbose
+            --gc (connect, soak: a full GC in the server before each RSS reading, through its
+                 inspector on 127.0.0.1; without it the readings include uncollected garbage)
             --admin-url URL (default ${DEFAULT_ADMIN_URL})
   external: --url ws://127.0.0.1:PORT ... --database-url URL --jwt-secret SECRET
 `;
@@ -166,6 +169,7 @@ export function parseCli(argv: readonly string[]): Cli {
       serverEnv: keyValues(values['server-env'] ?? []),
       profileDir,
       verbose: values.verbose === true,
+      gc: values.gc === true,
       external,
     },
     numbers,

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import type { WsTarget } from './wsclient.js';
 import { sleep } from './clock.js';
 import { track } from './lifecycle.js';
+import { inspectorUrl } from './gc.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -17,6 +18,8 @@ export interface ServerNode {
   readonly target: WsTarget;
   /** The last lines the process wrote, for error messages. */
   logTail(): string;
+  /** Its inspector (ws://127.0.0.1:port/id) when started with --inspect, else null. */
+  readonly inspector: string | null;
 }
 
 export interface ServerCluster {
@@ -56,10 +59,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-function keepTail(child: ChildProcess, verbose: boolean): () => string {
+function keepTail(child: ChildProcess, verbose: boolean, onText?: (text: string) => void): () => string {
   const lines: string[] = [];
   const collect = (chunk: Buffer): void => {
     if (verbose) process.stderr.write(chunk);
+    onText?.(chunk.toString('utf8'));
     lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
     if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
   };
@@ -113,9 +117,10 @@ export async function launchServers(options: LaunchOptions): Promise<ServerClust
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
-      const logTail = keepTail(child, options.verbose ?? false);
+      let inspector: string | null = null;
+      const logTail = keepTail(child, options.verbose ?? false, (text) => (inspector ??= inspectorUrl(text)));
       await waitReady(child, port, options.readyTimeoutMs ?? 30_000, logTail);
-      nodes.push({ pid: child.pid ?? -1, target: { host: LOOPBACK, port }, logTail });
+      nodes.push({ pid: child.pid ?? -1, target: { host: LOOPBACK, port }, logTail, inspector });
     }
   } catch (error) {
     await stop();

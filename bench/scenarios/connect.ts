@@ -95,6 +95,8 @@ export const connectScenario: Scenario<ConnectParams> = {
         60_000,
       );
       await sleep(500);
+      // With --gc, a full GC before each reading: what connections keep, not the burst's garbage.
+      const collected = await env.collectGarbage();
       const rssBefore = serverRss(env.serverPids);
       const memoryBefore = await serverMemory(env.targets);
       const tcpBefore = tcpCounters();
@@ -108,6 +110,7 @@ export const connectScenario: Scenario<ConnectParams> = {
       const database = databaseMeter(await env.databasePids());
       const tcp = counterDelta(tcpBefore, tcpCounters());
       await sleep(params.settleSeconds * 1000);
+      await env.collectGarbage();
       const rssAfter = serverRss(env.serverPids);
       const memoryAfter = await serverMemory(env.targets);
       const results = await pool.stop(30_000);
@@ -135,6 +138,7 @@ export const connectScenario: Scenario<ConnectParams> = {
         handshake,
         serverRssBeforeMiB: metered ? round1(rssBefore / 2 ** 20) : null,
         serverRssAfterMiB: metered ? round1(rssAfter / 2 ** 20) : null,
+        fullGcBeforeReadings: collected,
         rssPerConnectionKiB: metered && total > 0 ? round2((rssAfter - rssBefore) / total / 1024) : null,
         // Where the growth sits (from the server's /metrics; JS heap figures move with GC).
         heapPerConnectionKiB: perConnection(memoryBefore?.heapUsedBytes, memoryAfter?.heapUsedBytes, total),
@@ -155,7 +159,7 @@ export const connectScenario: Scenario<ConnectParams> = {
       const lines = [
         `handshakes/s     ${formatCount(figures.handshakesPerSecond)}  (${formatCount(total)} in ${figures.burstSeconds} s${total < params.conns ? `; FAILED: ${describeFailures(failures)}` : ''})`,
         `handshake        ${formatLatency(handshake)}`,
-        `server RSS       ${figures.serverRssBeforeMiB ?? 'n/a'} → ${figures.serverRssAfterMiB ?? 'n/a'} MiB: ${figures.rssPerConnectionKiB ?? 'n/a'} KiB per idle connection` +
+        `server RSS       ${figures.serverRssBeforeMiB ?? 'n/a'} → ${figures.serverRssAfterMiB ?? 'n/a'} MiB: ${figures.rssPerConnectionKiB ?? 'n/a'} KiB per idle connection${collected ? ' (after a full GC)' : ''}` +
           (figures.heapPerConnectionKiB === null ? '' : ` (JS heap ${figures.heapPerConnectionKiB} KiB, external ${figures.externalPerConnectionKiB ?? 'n/a'} KiB)`),
         `kernel           ${tcp.ListenOverflows} accept-queue overflows, ${tcp.TCPSynRetrans} SYN retransmits (each costs a client ~1 s)`,
         `idle             ${formatCount(figures.stillOpen)} still open after ${params.settleSeconds} s${describeClosed(figures.closedWhileIdle)}`,

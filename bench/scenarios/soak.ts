@@ -130,6 +130,8 @@ export const soakScenario: Scenario<SoakParams> = {
       );
       const activeCount = sum(infos, (info) => info.active);
       await sleep(500);
+      // With --gc, a full GC before each reading: what connections keep, not the bursts' garbage.
+      const collected = await env.collectGarbage();
       const rssBefore = perNodeRss(env.serverPids);
       const memoryBefore = await Promise.all(env.targets.map((target) => serverMemory([target])));
 
@@ -143,6 +145,7 @@ export const soakScenario: Scenario<SoakParams> = {
         pool.start(upTo.map((count) => ({ t: 'open', upTo: count })));
         opened.push(await pool.events(60_000 + conns * 2));
         await sleep(params.settleSeconds * 1000);
+        await env.collectGarbage();
         rssAt.push({ perNode: stage, rssMiB: perNodeRss(env.serverPids) });
       }
       const memoryAfter = await Promise.all(env.targets.map((target) => serverMemory([target])));
@@ -199,6 +202,7 @@ export const soakScenario: Scenario<SoakParams> = {
         connections: total,
         active: activeCount,
         generatorProcesses: agents,
+        fullGcBeforeReadings: collected,
         sourceAddresses: parts.map((_, index) => sourceAddress(index)),
         handshakesPerSecond: Math.round(total / burstSeconds),
         handshake: summarize(mergeHistograms(results.map((r) => r.handshake))),
@@ -233,7 +237,7 @@ export const soakScenario: Scenario<SoakParams> = {
         ...perNodeFigures.map(
           (node, index) =>
             `node ${index}           RSS ${node.rssMiB.before} MiB → ${rssAt.map((at) => `${at.rssMiB[index]} at ${formatCount(at.perNode)}`).join(', ')} MiB` +
-            ` (${node.rssPerConnectionKiB ?? 'n/a'} KiB per idle connection, JS heap ${node.heapPerConnectionKiB ?? 'n/a'}); loaded ${node.rssMiB.loaded} MiB; ${node.cores ?? 'n/a'} cores; event-loop delay p99 ${node.eventLoopDelayP99Ms ?? 'n/a'} ms; delivery p99 ${node.delivery.p99} ms`,
+            ` (${node.rssPerConnectionKiB ?? 'n/a'} KiB per idle connection${collected ? ' after a full GC' : ''}, JS heap ${node.heapPerConnectionKiB ?? 'n/a'}); loaded ${node.rssMiB.loaded} MiB; ${node.cores ?? 'n/a'} cores; event-loop delay p99 ${node.eventLoopDelayP99Ms ?? 'n/a'} ms; delivery p99 ${node.delivery.p99} ms`,
         ),
         `load             ${formatCount(activeCount)} active at ${params.rate}/s: ${formatCount(figures.sendsPerSecond)} sends/s committed (target ${formatCount(rate)}), ${formatCount(figures.deliveriesPerSecond)} deliveries/s`,
         `send → delivery  ${formatLatency(delivery)}`,
