@@ -52,3 +52,15 @@ test('the API keeps its own headers: no-store and the locked-down CSP', async ()
   assert.equal(res.headers.get('cache-control'), 'no-store');
   assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
 });
+
+test('HEAD answers every GET route with the same status and headers and no body', async () => {
+  for (const path of ['/app/', '/health']) {
+    const [got, head] = [await get(path), await get(path, { method: 'HEAD' })];
+    const body = await got.arrayBuffer();
+    assert.equal(head.status, got.status, path);
+    for (const h of ['content-type', 'cache-control', 'content-security-policy']) assert.equal(head.headers.get(h), got.headers.get(h), `${path} ${h}`);
+    assert.equal(head.headers.get('content-length'), String(body.byteLength), `${path}: the length the body would have`);
+    assert.equal((await head.arrayBuffer()).byteLength, 0, `${path}: no body`);
+  }
+  assert.equal((await get('/app/nothing-here', { method: 'HEAD' })).status, 404);
+});

@@ -47,8 +47,11 @@ export const json = (status: number, value: unknown, headers?: [string, string][
   headers,
 });
 
-/** Writes a whole reply; call inside `res.cork` when not in the synchronous part of a handler. */
-export function writeReply(res: HttpResponse, reply: Reply): void {
+/**
+ * Writes a whole reply; call inside `res.cork` when not in the synchronous part of a handler.
+ * A HEAD request gets the same status and headers, and the length the body would have had.
+ */
+export function writeReply(res: HttpResponse, reply: Reply, head = false): void {
   res.writeStatus(statusLine(reply.status));
   for (const [k, v] of SECURITY_HEADERS) res.writeHeader(k, v);
   res.writeHeader('Content-Security-Policy', reply.csp ?? (reply.docs ? DOCS_CSP : API_CSP));
@@ -57,7 +60,8 @@ export function writeReply(res: HttpResponse, reply: Reply): void {
   else if (!reply.docs) res.writeHeader('Cache-Control', 'no-store');
   if (reply.contentType) res.writeHeader('Content-Type', reply.contentType);
   for (const [k, v] of reply.headers ?? []) res.writeHeader(k, v);
-  res.end(reply.body ?? '', reply.close ?? false);
+  if (head) res.endWithoutBody(Buffer.byteLength(reply.body ?? ''), reply.close ?? false);
+  else res.end(reply.body ?? '', reply.close ?? false);
 }
 
 const STATUS_OF: Record<ErrorCode, number> = {

@@ -68,40 +68,9 @@ function remoteIp(res: HttpResponse): string {
  */
 export function mountRoutes(app: TemplatedApp, routes: (Route | AuthedRoute)[], deps: RouterDeps): void {
   for (const route of routes) {
-    app[route.method](route.path, (res: HttpResponse, uReq: HttpRequest) => {
-      const query = uReq.getQuery();
-      const req: Request = {
-        method: uReq.getMethod(),
-        url: uReq.getUrl(),
-        query: new URLSearchParams(query ?? ''),
-        ip: remoteIp(res),
-        authorization: uReq.getHeader('authorization'),
-        body: undefined,
-      };
-      const contentLength = uReq.getHeader('content-length');
-      let aborted = false;
-      res.onAborted(() => { aborted = true; });
-      const send = (reply: Reply): void => {
-        if (aborted) return;
-        aborted = true;
-        res.cork(() => writeReply(res, reply));
-      };
-
-      void deps.track((async () => {
-        try {
-          if (route.body) req.body = parseJson(await readBody(res, contentLength, deps.maxBodyBytes));
-          const reply = 'auth' in route
-            ? await route.handle(req, await deps.authenticate(req.authorization))
-            : await route.handle(req);
-          send(reply);
-        } catch (err) {
-          const reply = errorReply(err, deps, req);
-          // Closing after a 413 stops the client from streaming the rest of a huge body at us.
-          if (err instanceof PayloadTooLarge) reply.close = true;
-          send(reply);
-        }
-      })());
-    });
+    app[route.method](route.path, handlerOf(route, deps, false));
+    // Every GET answers HEAD too (curl -I, link checkers, load balancers' health probes).
+    if (route.method === 'get') app.head(route.path, handlerOf(route, deps, true));
   }
 
   app.options('/*', (res) => {
@@ -111,4 +80,41 @@ export function mountRoutes(app: TemplatedApp, routes: (Route | AuthedRoute)[], 
     const url = uReq.getUrl();
     res.cork(() => writeReply(res, httpError(ErrorCode.NOT_FOUND, `No route for ${uReq.getMethod().toUpperCase()} ${url}`)));
   });
+}
+
+function handlerOf(route: Route | AuthedRoute, deps: RouterDeps, head: boolean): (res: HttpResponse, uReq: HttpRequest) => void {
+  return (res: HttpResponse, uReq: HttpRequest): void => {
+    const query = uReq.getQuery();
+    const req: Request = {
+      method: uReq.getMethod(),
+      url: uReq.getUrl(),
+      query: new URLSearchParams(query ?? ''),
+      ip: remoteIp(res),
+      authorization: uReq.getHeader('authorization'),
+      body: undefined,
+    };
+    const contentLength = uReq.getHeader('content-length');
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    const send = (reply: Reply): void => {
+      if (aborted) return;
+      aborted = true;
+      res.cork(() => writeReply(res, reply, head));
+    };
+
+    void deps.track((async () => {
+      try {
+        if (route.body) req.body = parseJson(await readBody(res, contentLength, deps.maxBodyBytes));
+        const reply = 'auth' in route
+          ? await route.handle(req, await deps.authenticate(req.authorization))
+          : await route.handle(req);
+        send(reply);
+      } catch (err) {
+        const reply = errorReply(err, deps, req);
+        // Closing after a 413 stops the client from streaming the rest of a huge body at us.
+        if (err instanceof PayloadTooLarge) reply.close = true;
+        send(reply);
+      }
+    })());
+  };
 }
