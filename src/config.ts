@@ -43,6 +43,55 @@ const url = (schemes: string[]) =>
     ),
   );
 
+/** One seed node of REDIS_CLUSTER_NODES: `host:port`, or a redis:// / rediss:// URL like REDIS_URL. */
+const SEED = /^(?:(rediss?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?)?([\w.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\/?$/;
+
+export interface RedisClusterSeeds {
+  nodes: { host: string; port: number }[];
+  /** From the URL form (as in REDIS_URL): the same on every entry that has them. */
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
+/** Reads the seed list; throws a message for the first entry that is not a seed node. */
+export function parseClusterSeeds(text: string): RedisClusterSeeds {
+  const out: RedisClusterSeeds = { nodes: [], tls: false };
+  const schemes = new Set<string>();
+  const creds = new Set<string>();
+  for (const entry of text.split(',').map((e) => e.trim())) {
+    const m = SEED.exec(entry);
+    const port = m ? Number(m[5]) : 0;
+    // The entry itself is not echoed: in the URL form it may hold a password.
+    if (!m || port < 1 || port > 65535) throw new Error(`entry ${out.nodes.length + 1} must be host:port or redis[s]://[user:password@]host:port`);
+    out.nodes.push({ host: m[4]!.replace(/^\[|\]$/g, ''), port });
+    if (m[1]) {
+      schemes.add(m[1]);
+      creds.add(JSON.stringify([m[2] ?? '', m[3] ?? '']));
+      if (m[2]) out.username = decodeURIComponent(m[2]);
+      if (m[3]) out.password = decodeURIComponent(m[3]);
+    }
+  }
+  if (schemes.size > 1) throw new Error('redis:// and rediss:// entries cannot be mixed (TLS is for the whole cluster)');
+  if (creds.size > 1) throw new Error('entries with different credentials (one user and password for the whole cluster)');
+  out.tls = schemes.has('rediss');
+  return out;
+}
+
+const clusterSeeds = v.optional(
+  v.pipe(
+    v.string(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return parseClusterSeeds(dataset.value);
+      } catch (err) {
+        addIssue({ message: (err as Error).message });
+        return NEVER;
+      }
+    }),
+  ),
+);
+
 const EnvSchema = v.object({
   PORT: port,
   HOST: v.optional(v.pipe(v.string(), v.nonEmpty()), '0.0.0.0'),
@@ -52,6 +101,8 @@ const EnvSchema = v.object({
   JWT_TTL: duration,
   LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   REDIS_URL: url(['redis', 'rediss']),
+  /** Seed nodes of a Redis Cluster (instead of REDIS_URL): pushes go through sharded pub/sub. */
+  REDIS_CLUSTER_NODES: clusterSeeds,
   REDIS_PREFIX: v.optional(v.pipe(v.string(), v.regex(/^[\w:.-]{1,64}$/, 'must be 1..64 of [A-Za-z0-9_:.-]')), 'relay:'),
   DB_POOL_MAX: positiveInt(10, 200),
   MAX_BODY_BYTES: positiveInt(16 * 1024, 16 * 1024 * 1024),
@@ -71,7 +122,7 @@ const EnvSchema = v.object({
   PRESENCE_SWEEP_MS: positiveInt(1_000, 10_000),
 });
 
-const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL', 'REDIS_CLUSTER_NODES']);
 
 export type Config = Readonly<v.InferOutput<typeof EnvSchema>>;
 
@@ -94,8 +145,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  if (result.output.REDIS_URL && !result.output.JWT_SECRET) {
-    throw new ConfigError('invalid configuration:\n  JWT_SECRET: must be set when REDIS_URL is (all nodes of a cluster must share it)');
+  const { REDIS_URL, REDIS_CLUSTER_NODES } = result.output;
+  if (REDIS_URL && REDIS_CLUSTER_NODES) {
+    throw new ConfigError('invalid configuration:\n  REDIS_URL, REDIS_CLUSTER_NODES: set one of them (one Redis, or the seed nodes of a Redis Cluster), not both');
+  }
+  if ((REDIS_URL || REDIS_CLUSTER_NODES) && !result.output.JWT_SECRET) {
+    const key = REDIS_URL ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES';
+    throw new ConfigError(`invalid configuration:\n  JWT_SECRET: must be set when ${key} is (all nodes of a cluster must share it)`);
   }
   return Object.freeze(result.output);
 }

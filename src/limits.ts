@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Redis } from 'ioredis';
+import type { StoreClient } from './redis-store.js';
 import { ClientError, ErrorCode } from './protocol.js';
 
 export interface Limits {
@@ -13,7 +13,7 @@ export interface Limits {
  */
 export function createLimits(
   perMinute: number,
-  redis?: { client: Redis; prefix: string },
+  redis?: { client: StoreClient; prefix: string },
   /** Told of each attempt refused (metrics count them). */
   onRefused?: () => void,
 ): Limits {

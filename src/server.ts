@@ -16,8 +16,9 @@ import { loadOrCreateSecret } from './secret.js';
 import { SocketRegistry } from './ws/sessions.js';
 import { createLocalPubSub } from './pubsub/local.js';
 import { createRedisPubSub } from './pubsub/redis.js';
+import { createRedisClusterPubSub } from './pubsub/redis-cluster.js';
 import { createLimits } from './limits.js';
-import { Redis } from 'ioredis';
+import { createStoreClient } from './redis-store.js';
 import { createMetrics } from './metrics.js';
 import { InFlight } from './inflight.js';
 import { mountApp } from './app.js';
@@ -74,24 +75,24 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const users = createUsers(sql);
   const tokens = createTokenService(secret, config.JWT_TTL);
   let closing = false;
+  const relayOptions = {
+    ...hooks, app, prefix: config.REDIS_PREFIX, log,
+    onRecovered: () => {
+      resyncSockets(users, sessions, sessions.all()).then(
+        (result) => log.info(result, 'sockets re-checked after the relay outage'),
+        (err: unknown) => log.warn({ err }, 'socket re-check after the relay outage failed'),
+      );
+    },
+  };
   const pubsub: PubSub = config.REDIS_URL
-    ? await createRedisPubSub({
-        ...hooks, app, url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log,
-        onRecovered: () => {
-          resyncSockets(users, sessions, sessions.all()).then(
-            (result) => log.info(result, 'sockets re-checked after the relay outage'),
-            (err: unknown) => log.warn({ err }, 'socket re-check after the relay outage failed'),
-          );
-        },
-      })
-    : createLocalPubSub(app, hooks);
+    ? await createRedisPubSub({ ...relayOptions, url: config.REDIS_URL })
+    : config.REDIS_CLUSTER_NODES
+      ? await createRedisClusterPubSub({ ...relayOptions, seeds: config.REDIS_CLUSTER_NODES })
+      : createLocalPubSub(app, hooks);
 
   // Attempt counters shared by the cluster, so N nodes do not give an attacker N times the limit.
   // Commands never queue while Redis is down: the limiter falls back to per-node memory then.
-  const limitsRedis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'relay-limits' })
-    : undefined;
-  limitsRedis?.on('error', () => undefined);
+  const limitsRedis = createStoreClient(config, 'relay-limits');
 
   // Presence changes are pushed through the transport (which counts them for the metrics).
   const presenceStore = createPresenceStore(sql);
@@ -121,7 +122,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     });
   });
   const port = uws.us_socket_local_port(listenSocket as never);
-  log.info({ port, host: config.HOST, database: embedded ? 'embedded' : 'external', cluster: Boolean(config.REDIS_URL) }, 'listening');
+  log.info({ port, host: config.HOST, database: embedded ? 'embedded' : 'external', cluster: Boolean(config.REDIS_URL || config.REDIS_CLUSTER_NODES), broker: config.REDIS_CLUSTER_NODES ? 'redis-cluster' : config.REDIS_URL ? 'redis' : 'local' }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
