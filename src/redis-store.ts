@@ -19,7 +19,9 @@ export function createStoreClient(config: Config, connectionName: string): Store
     client = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName });
   } else if (config.REDIS_CLUSTER_NODES) {
     client = createClusterClient(config.REDIS_CLUSTER_NODES, {
-      enableOfflineQueue: false,
+      // Needed for the first command to each master (its connection opens then); callers check
+      // `status === 'ready'` before using the client, so nothing waits while the cluster is down.
+      enableOfflineQueue: true,
       clusterRetryStrategy: (times) => Math.min(times * 100, 1_000),
       redisOptions: { maxRetriesPerRequest: 0, connectionName },
     });

@@ -73,7 +73,10 @@ function clusterLink(seeds: RedisClusterSeeds, core: RelayCore): BrokerLink {
   const { log } = core;
   const auth = nodeAuth(seeds);
   const cluster = createClusterClient(seeds, {
-    enableOfflineQueue: false,
+    // ioredis opens a master's connection at its first command; a command sent while it connects
+    // waits for it (bounded by MAX_PENDING_RELAYS) instead of failing. Nothing is sent while the
+    // cluster itself is not ready (`publish` below), so no queue builds up during an outage.
+    enableOfflineQueue: true,
     // A command whose connection closed may have been executed: never resent (duplicate pushes).
     retryDelayOnFailover: 0,
     slotsRefreshInterval: SLOTS_REFRESH_MS,
