@@ -98,6 +98,7 @@ async function runOne(cli: Cli, name: ScenarioName, base: Omit<ResultLine, 'scen
       preset: cli.preset,
       procs: cli.procs,
       nodes: cli.harness.nodes,
+      broker: cli.harness.broker === null ? null : { kind: cli.harness.broker, shards: cli.harness.broker === 'redis-cluster' ? cli.harness.shards : 1 },
       external: cli.harness.external !== null,
       serverEnv: cli.harness.external === null ? { ...BENCH_SERVER_ENV, ...cli.harness.serverEnv } : null,
       ...scenario.params,

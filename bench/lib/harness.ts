@@ -9,6 +9,7 @@ import { createFreshDatabase, type FreshDatabase } from './database.js';
 import { track } from './lifecycle.js';
 import { launchServers, type ServerCluster } from './server.js';
 import { collectGarbage } from './gc.js';
+import { startBenchBroker, type BenchBroker, type BrokerKind } from './broker.js';
 import type { WsTarget } from './wsclient.js';
 
 /** Servers the bench did not start: their URLs, their database and their token secret. */
@@ -29,12 +30,18 @@ export interface HarnessOptions {
   /** Start the servers with the inspector on loopback, so that `collectGarbage` can run a full GC in them. */
   gc: boolean;
   external: ExternalServers | null;
+  /** A broker of the run's own (--redis, --redis-cluster), its processes metered; null: REDIS_URL if given. */
+  broker: BrokerKind | null;
+  /** Masters of --redis-cluster. */
+  shards: number;
 }
 
 export interface BenchEnv {
   readonly targets: readonly WsTarget[];
   /** Empty with --url: a server the bench did not start is not metered. */
   readonly serverPids: readonly number[];
+  /** The run's own Redis processes (one, or one per shard); empty without --redis / --redis-cluster. */
+  readonly brokerPids: readonly number[];
   /** One session on the server's database, for seeding and planning. */
   readonly sql: postgres.Sql;
   readonly secret: string;
@@ -82,21 +89,25 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
     const { urls, databaseUrl, secret } = options.external;
     const sql = session(databaseUrl);
     const dispose = track(() => sql.end({ timeout: 5 }));
-    return { targets: urls.map(loopbackTarget), serverPids: [], sql, secret, databaseUrl, collectGarbage: async () => false, databasePids: () => pidsOf(sql), dispose };
+    return { targets: urls.map(loopbackTarget), serverPids: [], brokerPids: [], sql, secret, databaseUrl, collectGarbage: async () => false, databasePids: () => pidsOf(sql), dispose };
   }
-  if (options.nodes > 1 && options.serverEnv['REDIS_URL'] === undefined && process.env['REDIS_URL'] === undefined) {
-    throw new Error('--nodes > 1 needs REDIS_URL (e.g. --server-env REDIS_URL=redis://127.0.0.1:6379)');
+  const hasRedis = options.broker !== null || ['REDIS_URL', 'REDIS_CLUSTER_NODES'].some((key) => options.serverEnv[key] !== undefined || process.env[key] !== undefined);
+  if (options.nodes > 1 && !hasRedis) {
+    throw new Error('--nodes > 1 needs a broker: --redis, --redis-cluster, or REDIS_URL (e.g. --server-env REDIS_URL=redis://127.0.0.1:6379)');
   }
   let database: FreshDatabase | null = null;
   let cluster: ServerCluster | null = null;
+  let broker: BenchBroker | null = null;
   let sql: postgres.Sql | null = null;
   const dispose = track(async () => {
     await sql?.end({ timeout: 5 });
     await cluster?.stop();
+    await broker?.stop();
     await database?.drop();
   });
   try {
     database = await createFreshDatabase(options.adminUrl);
+    if (options.broker !== null) broker = await startBenchBroker(options.broker, options.shards);
     const secret = randomBytes(24).toString('hex');
     cluster = await launchServers({
       count: options.nodes,
@@ -104,7 +115,8 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
       env: {
         ...BENCH_SERVER_ENV,
         // Nodes of one run share a Redis key prefix; another run (or the tests) on the same Redis never sees it.
-        ...(options.nodes > 1 ? { REDIS_PREFIX: `${database.name}:` } : {}),
+        ...(options.nodes > 1 || broker !== null ? { REDIS_PREFIX: `${database.name}:` } : {}),
+        ...broker?.env,
         ...options.serverEnv,
         DATABASE_URL: database.url,
         JWT_SECRET: secret,
@@ -124,7 +136,7 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
       await Promise.all(inspectors.map((url) => collectGarbage(url ?? '')));
       return true;
     };
-    return { targets: cluster.nodes.map((node) => node.target), serverPids, sql: open, secret, databaseUrl: database.url, collectGarbage: collect, databasePids: () => pidsOf(open), dispose };
+    return { targets: cluster.nodes.map((node) => node.target), serverPids, brokerPids: broker?.pids ?? [], sql: open, secret, databaseUrl: database.url, collectGarbage: collect, databasePids: () => pidsOf(open), dispose };
   } catch (error) {
     await dispose();
     throw error;

@@ -29,6 +29,9 @@ export const NUMERIC_OPTIONS = [
   'duration', 'warmup', 'conns', 'open-window', 'settle', 'groups', 'members', 'senders', 'rate',
   'pairs', 'balls', 'users', 'messages', 'group-size', 'partners', 'concurrency', 'limit',
 ] as const;
+
+/** Masters of --redis-cluster unless --shards says otherwise. */
+const DEFAULT_SHARDS = 3;
 export type NumericOption = (typeof NUMERIC_OPTIONS)[number];
 
 export interface Cli {
@@ -73,6 +76,9 @@ const spec = {
   mode: { type: 'string' },
   kinds: { type: 'string' },
   explain: { type: 'boolean' },
+  redis: { type: 'boolean' },
+  'redis-cluster': { type: 'boolean' },
+  shards: { type: 'string' },
 } as const;
 
 export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak ...] [options]
@@ -94,6 +100,8 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
             --rate R (sends/s per active connection, 1 % active) --group-size K --settle S --warmup S --duration S
   typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)
   server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
+            --redis (a Redis of the run's own)  --redis-cluster [--shards N] (a Redis Cluster of
+            the run's own, N masters, default 3): each Redis process metered
             --server-prof (V8 CPU profile of the server, summarized after the run)  --verbose
             --gc (connect, soak: a full GC in the server before each RSS reading, through its
                  inspector on 127.0.0.1; without it the readings include uncollected garbage)
@@ -154,6 +162,10 @@ export function parseCli(argv: readonly string[]): Cli {
     if (databaseUrl === undefined || secret === undefined) throw new Error('--url needs --database-url and --jwt-secret (the server\'s own)');
     external = { urls, databaseUrl, secret };
   }
+  if (values.redis === true && values['redis-cluster'] === true) throw new Error('--redis and --redis-cluster exclude each other');
+  if (values.shards !== undefined && values['redis-cluster'] !== true) throw new Error('--shards goes with --redis-cluster');
+  const broker = values.redis === true ? 'redis' : values['redis-cluster'] === true ? 'redis-cluster' : null;
+  if (broker !== null && urls.length > 0) throw new Error('--redis and --redis-cluster start servers of their own: not with --url');
   const profileDir = values['server-prof'] === true ? join(REPO_ROOT, 'bench', '.tmp', `prof-${Date.now()}`) : null;
 
   return {
@@ -171,6 +183,8 @@ export function parseCli(argv: readonly string[]): Cli {
       verbose: values.verbose === true,
       gc: values.gc === true,
       external,
+      broker,
+      shards: values.shards === undefined ? DEFAULT_SHARDS : Math.round(positiveNumber('shards', values.shards, false)),
     },
     numbers,
     mode,

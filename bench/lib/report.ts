@@ -12,6 +12,10 @@ import type { LatencySummary } from './histogram.js';
 export interface LoadFigures {
   /** Null when the server runs outside the bench (--url) and cannot be metered. */
   serverCores: number | null;
+  /** The same per server node (one entry per --nodes). */
+  serverNodeCores: number[] | null;
+  /** Each Redis process of the run's own broker (the single Redis, or each shard); null without one. */
+  brokerCores: number[] | null;
   serverRssMiB: number | null;
   /** PostgreSQL backends serving the bench database. */
   databaseCores: number | null;
@@ -51,6 +55,8 @@ export function roundLoad(load: LoadFigures): LoadFigures {
   const maybe = (value: number | null): number | null => (value === null ? null : round2(value));
   return {
     serverCores: maybe(load.serverCores),
+    serverNodeCores: load.serverNodeCores?.map(round2) ?? null,
+    brokerCores: load.brokerCores?.map(round2) ?? null,
     serverRssMiB: maybe(load.serverRssMiB),
     databaseCores: maybe(load.databaseCores),
     generatorCores: load.generatorCores.map(round2),
@@ -83,11 +89,43 @@ export function formatLatency(summary: LatencySummary): string {
 export function formatLoad(load: LoadFigures): string[] {
   const cores = (value: number | null): string => (value === null ? 'n/a' : `${round2(value)} cores`);
   return [
-    `server CPU       ${cores(load.serverCores)}${load.serverRssMiB === null ? '' : `, RSS ${round1(load.serverRssMiB)} MiB`}`,
+    `server CPU       ${cores(load.serverCores)}${load.serverRssMiB === null ? '' : `, RSS ${round1(load.serverRssMiB)} MiB`}${(load.serverNodeCores?.length ?? 0) > 1 ? ` (${load.serverNodeCores!.map(round2).join(' + ')})` : ''}`,
+    ...(load.brokerCores === null ? [] : [`redis CPU        ${load.brokerCores.map(round2).join(' + ')} cores (${load.brokerCores.length === 1 ? 'one Redis' : `${load.brokerCores.length} shards`})`]),
     `database CPU     ${cores(load.databaseCores)}`,
     `generator CPU    ${load.generatorCores.map(round2).join(' + ')} cores (event loop busy ${load.generatorElu.map((elu) => `${Math.round(elu * 100)}%`).join(', ')})`,
     `machine CPU      ${round2(load.machineBusyCores)} of ${os.cpus().length} cores busy${load.machineStealCores >= 0.05 ? `, ${round2(load.machineStealCores)} stolen by the hypervisor` : ''}`,
   ];
+}
+
+/** CPU seconds each part spent per 100,000 deliveries: the cost that extrapolates past this machine. */
+export interface DeliveryCost {
+  /** Every Relay node together, then each node. */
+  relay: number | null;
+  relayNodes: number[] | null;
+  /** Each Redis process (the single Redis, or each shard), then all of them. */
+  redis: number[] | null;
+  redisTotal: number | null;
+  postgres: number | null;
+}
+
+export function costPer100k(load: LoadFigures, deliveriesPerSecond: number): DeliveryCost {
+  // cores = CPU seconds per second; divided by deliveries per second: CPU seconds per delivery.
+  const per = (cores: number | null): number | null => (cores === null || deliveriesPerSecond <= 0 ? null : round2((cores / deliveriesPerSecond) * 100_000));
+  const redisTotal = load.brokerCores === null ? null : load.brokerCores.reduce((a, b) => a + b, 0);
+  return {
+    relay: per(load.serverCores),
+    relayNodes: load.serverNodeCores?.map((c) => per(c)!) ?? null,
+    redis: load.brokerCores?.map((c) => per(c)!) ?? null,
+    redisTotal: per(redisTotal),
+    postgres: per(load.databaseCores),
+  };
+}
+
+export function formatCost(cost: DeliveryCost): string {
+  const parts = [`Relay ${cost.relay ?? 'n/a'}${(cost.relayNodes?.length ?? 0) > 1 ? ` (${cost.relayNodes!.join(' + ')})` : ''}`];
+  if (cost.redis !== null) parts.push(`Redis ${cost.redisTotal}${cost.redis.length > 1 ? ` (${cost.redis.join(' + ')})` : ''}`);
+  parts.push(`PostgreSQL ${cost.postgres ?? 'n/a'}`);
+  return `CPU s / 100k del ${parts.join(', ')}`;
 }
 
 export function printBlock(title: string, lines: readonly string[]): void {

@@ -35,10 +35,14 @@ export async function measureRound<Setup, Info, Round, Result, Event>(
   await sleep(timing.warmupSeconds * 1000);
   const machineMeter = startMachineMeter();
   const serverMeter = startCpuMeter(env.serverPids);
+  const nodeMeters = env.serverPids.map((pid) => startCpuMeter([pid]));
+  const brokerMeters = env.brokerPids.map((pid) => startCpuMeter([pid]));
   const databaseMeter = startCpuMeter(await env.databasePids());
   pool.mark();
   await sleep(timing.durationSeconds * 1000);
   const server = serverMeter();
+  const nodes = nodeMeters.map((meter) => meter().cores);
+  const brokers = brokerMeters.map((meter) => meter().cores);
   const machine = machineMeter();
   const database = databaseMeter(await env.databasePids());
   const rss = env.serverPids.map(rssBytes).reduce<number>((sum, bytes) => sum + (bytes ?? 0), 0);
@@ -49,6 +53,8 @@ export async function measureRound<Setup, Info, Round, Result, Event>(
     windowSeconds: results.reduce((sum, result) => sum + result.wallSeconds, 0) / Math.max(1, results.length),
     load: {
       serverCores: metered ? server.cores : null,
+      serverNodeCores: metered ? nodes : null,
+      brokerCores: env.brokerPids.length > 0 ? brokers : null,
       serverRssMiB: metered ? rss / 2 ** 20 : null,
       databaseCores: database.cores,
       generatorCores: results.map((result) => result.cpuSeconds / Math.max(1e-9, result.wallSeconds)),

@@ -11,7 +11,7 @@ import type { BenchEnv } from '../lib/harness.js';
 import { mergeHistograms, summarize } from '../lib/histogram.js';
 import { pick, pickCount, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
-import { countsLine, formatCount, formatLatency, formatLoad, round1, roundLoad, type LoadFigures } from '../lib/report.js';
+import { costPer100k, countsLine, formatCost, formatCount, formatLatency, formatLoad, round1, roundLoad, type DeliveryCost, type LoadFigures } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
 import { groupId, groupMember, seedGroups, seedUsers } from '../lib/seed.js';
 import type { Scenario } from './types.js';
@@ -48,6 +48,8 @@ interface RoundFigures {
   closedByServer: Record<string, number>;
   skipped: number;
   load: LoadFigures;
+  /** CPU seconds of each part per 100,000 deliveries. */
+  costPer100kDeliveries: DeliveryCost;
 }
 
 async function runRound(pool: Pool, env: BenchEnv, rounds: FanoutRound[], timing: RoundTiming): Promise<RoundFigures> {
@@ -56,9 +58,10 @@ async function runRound(pool: Pool, env: BenchEnv, rounds: FanoutRound[], timing
   const seconds = sum(data, (item) => item.windowSeconds) / Math.max(1, data.length);
   const acks = sum(data, (item) => item.acks);
   const deliveries = sum(data, (item) => item.deliveries);
+  const deliveriesPerSecond = Math.round(deliveries / seconds);
   return {
     sendsPerSecond: Math.round(acks / seconds),
-    deliveriesPerSecond: Math.round(deliveries / seconds),
+    deliveriesPerSecond,
     deliveriesPerSend: acks > 0 ? round1(deliveries / acks) : 0,
     delivery: summarize(mergeHistograms(data.map((item) => item.delivery))),
     ack: summarize(mergeHistograms(data.map((item) => item.ack))),
@@ -67,6 +70,7 @@ async function runRound(pool: Pool, env: BenchEnv, rounds: FanoutRound[], timing
     closedByServer: mergeCounts(data.map((item) => item.closedByServer)),
     skipped: sum(data, (item) => item.skipped),
     load: roundLoad(load),
+    costPer100kDeliveries: costPer100k(load, deliveriesPerSecond),
   };
 }
 
@@ -77,6 +81,7 @@ function describeRound(figures: RoundFigures): string[] {
     `send → delivery  ${formatLatency(figures.delivery)}`,
     `send → ack       ${formatLatency(figures.ack)}`,
     ...formatLoad(figures.load),
+    formatCost(figures.costPer100kDeliveries),
     ...countsLine('errors', figures.errors),
     ...countsLine('closed by server', figures.closedByServer),
     ...(figures.skipped > 0 ? [`skipped          ${figures.skipped} sends (a connection had 1,000 unanswered)`] : []),

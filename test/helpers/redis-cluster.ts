@@ -27,6 +27,11 @@ export interface SlotOwner {
 export class OwnRedisCluster {
   private constructor(readonly dir: string, readonly nodes: ClusterNode[]) {}
 
+  /** Process ids of the live nodes (the bench meters their CPU). */
+  get pids(): number[] {
+    return this.nodes.flatMap((n) => (n.proc?.pid === undefined ? [] : [n.proc.pid]));
+  }
+
   /** `host:port,...` of every node: what REDIS_CLUSTER_NODES takes. */
   get seeds(): string {
     return this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
@@ -47,6 +52,7 @@ export class OwnRedisCluster {
     try {
       await Promise.all(nodes.map((n) => cluster.spawnNode(n)));
       await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 });
+      // (redis-cli orders the masters first: with replicas 0, every node is a master.)
       await cluster.waitHealthy();
     } catch (err) {
       await cluster.stop();

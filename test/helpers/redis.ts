@@ -40,6 +40,11 @@ export class OwnRedis {
   private proc: ChildProcess | undefined;
   private constructor(readonly port: number) {}
 
+  /** The server's process id while it runs (the bench meters its CPU). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
