@@ -155,6 +155,32 @@ test('every scenario runs end to end at smoke size and appends a result line', {
   }
 });
 
+test('fanout over a Redis Cluster of the run\'s own: two nodes, three shards, each metered, cost per delivery reported', { timeout: 120_000 }, async (t) => {
+  if (!(await canReach(process.env['BENCH_ADMIN_URL'] ?? DEFAULT_ADMIN_URL))) {
+    t.skip('no PostgreSQL at 127.0.0.1:5432');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
+  const out = join(dir, 'results.jsonl');
+  try {
+    const { code, output } = await run([RUN_JS, 'fanout', '--smoke', '--mode', 'closed', '--nodes', '2', '--redis-cluster', '--out', out]);
+    assert.equal(code, 0, output);
+    const [line] = readFileSync(out, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as Line);
+    assert.deepEqual(line?.params['broker'], { kind: 'redis-cluster', shards: 3 });
+    const round = line?.figures['closed'] as Record<string, any>;
+    assert.ok(Math.abs(num(round['deliveriesPerSend']) - 4) < 0.5, `deliveries per send ${String(round['deliveriesPerSend'])}`);
+    assert.deepEqual(round['errors'], {});
+    assert.equal(round['load'].serverNodeCores.length, 2, 'each node metered');
+    assert.equal(round['load'].brokerCores.length, 3, 'each shard metered');
+    const cost = round['costPer100kDeliveries'];
+    assert.ok(num(cost.relay) > 0 && num(cost.postgres) >= 0 && num(cost.redisTotal) >= 0, JSON.stringify(cost));
+    assert.equal(cost.redis.length, 3);
+    assert.match(output, /redis CPU .* \(3 shards\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 function num(value: unknown): number {
   assert.equal(typeof value, 'number');
   return value as number;
