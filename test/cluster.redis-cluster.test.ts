@@ -1,1 +1,1 @@
-process.env.RELAY_TEST_BROKER = 'redis-cluster'; await import('./cluster.test.js');
+process.env.RELAY_TEST_PUBSUB = 'redis-cluster'; await import('./cluster.test.js');

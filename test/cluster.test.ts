@@ -1,25 +1,17 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RelayProcess } from './helpers/server.js';
 import { Client, http, signUp, sleep, type Account } from './helpers/client.js';
 import { QUIET_MS, okLoose, count, expectOnce, useRelay } from './helpers/protocol.js';
-import { Redis } from 'ioredis';
-import { SHARED_REDIS_URL, testPrefix } from './helpers/redis.js';
 
-// Three Relay processes sharing one database and relaying through the machine's Redis, under a
-// channel prefix of this file's own.
+// Three Relay processes sharing one database and relaying through a broker: the machine's Redis
+// under a channel prefix of this file's own, or (cluster.redis-cluster.test.ts) a Redis Cluster of
+// the file's own, with sharded pub/sub. One contract, two brokers.
 
 /** Long enough for a duplicate (a local delivery plus a relayed echo) to show up. */
 const SETTLE_MS = QUIET_MS;
 
-const prefix = testPrefix();
-let redis: Redis;
-const fx = useRelay('cluster', { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix }, async () => {
-  redis = new Redis(SHARED_REDIS_URL);
-}, { nodes: 3 });
-after(async () => {
-  await redis?.quit();
-});
+const fx = useRelay('cluster', {}, undefined, { nodes: 3, broker: true });
 
 const node = (i: number): RelayProcess => fx.nodes[i]!;
 
@@ -49,15 +41,12 @@ test('every node is ready with the relay connected', async () => {
     assert.equal(ready.body.relay, true);
     const metrics = await http(n.http, 'GET', '/metrics');
     assert.match(metrics.body as string, /^relay_cluster_relay_connected 1$/m);
-    assert.ok(n.logs.some((l) => l.msg === 'listening' && l.cluster === true));
+    assert.ok(n.logs.some((l) => l.msg === 'listening' && l.cluster === true && l.broker === fx.broker?.kind));
   }
 });
 
 /** How many Redis connections (one per node at most) are subscribed to a topic's channel. */
-async function subscribers(topic: string): Promise<number> {
-  const reply = (await redis.call('PUBSUB', 'NUMSUB', prefix + topic)) as [string, number];
-  return Number(reply[1]);
-}
+const subscribers = (topic: string): Promise<number> => fx.broker!.subscribers(topic);
 
 async function expectSubscribers(topic: string, n: number): Promise<void> {
   const deadline = Date.now() + 2000;

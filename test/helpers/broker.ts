@@ -1,8 +1,10 @@
 // One contract, two brokers: the cluster suites run over one Redis (classic pub/sub) and over a
-// Redis Cluster of their own (sharded pub/sub). A suite written with `startBroker` gets its run on
-// the cluster from ONE line, in a file of its own, e.g. test/cluster.redis-cluster.test.ts:
+// Redis Cluster of their own (sharded pub/sub). useRelay (helpers/protocol.ts) starts the broker of
+// the run; a suite gets its run on the cluster from ONE line, in a file of its own, e.g.
+// test/cluster.redis-cluster.test.ts:
 //
-//   process.env.RELAY_TEST_BROKER = 'redis-cluster'; await import('./cluster.test.js');
+//   process.env.RELAY_TEST_PUBSUB = 'redis-cluster'; await import('./cluster.test.js');
+
 import { Redis } from 'ioredis';
 import { keySlot } from '../../src/pubsub/slot.js';
 import { SHARED_REDIS_URL, testPrefix } from './redis.js';
@@ -10,8 +12,8 @@ import { OwnRedisCluster } from './redis-cluster.js';
 
 export type BrokerKind = 'redis' | 'redis-cluster';
 
-/** The broker of this run: RELAY_TEST_BROKER=redis-cluster, or the machine's Redis. */
-export const testBroker = (): BrokerKind => (process.env.RELAY_TEST_BROKER === 'redis-cluster' ? 'redis-cluster' : 'redis');
+
+
 
 export interface TestBroker {
   readonly kind: BrokerKind;
@@ -25,7 +27,8 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-export async function startBroker(kind: BrokerKind = testBroker()): Promise<TestBroker> {
+/** The machine's Redis under a prefix of its own, or a Redis Cluster of its own. */
+export async function startBroker(kind: BrokerKind): Promise<TestBroker> {
   const prefix = testPrefix();
   if (kind === 'redis') {
     const redis = new Redis(SHARED_REDIS_URL);

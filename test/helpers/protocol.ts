@@ -1,13 +1,18 @@
 // Shared pieces of the WebSocket tests: a per-file Relay fixture and the checks of the envelope
 // (PROTOCOL.md "Envelope"): success replies, pushes, error replies.
 //
-// One contract, two transports. `useRelay` starts the server on local pub/sub, or through Redis
-// when RELAY_TEST_PUBSUB=redis. Every ws-*.test.ts runs both ways: a new ws-foo.test.ts written
-// with `useRelay` gets its Redis run from ONE line, in a file of its own, test/ws-foo.redis.test.ts:
+// One contract, several transports. `useRelay` starts the server on local pub/sub, through Redis
+// when RELAY_TEST_PUBSUB=redis, or through a Redis Cluster of the file's own (sharded pub/sub) when
+// RELAY_TEST_PUBSUB=redis-cluster. Every ws-*.test.ts runs on local and Redis: a new ws-foo.test.ts
+// written with `useRelay` gets its Redis run from ONE line, in a file of its own,
+// test/ws-foo.redis.test.ts:
 //
 //   process.env.RELAY_TEST_PUBSUB = 'redis'; await import('./ws-foo.test.js');
 //
-// (node --test runs each file in its own process, so the variable reaches only that run.)
+// (node --test runs each file in its own process, so the variable reaches only that run.) A
+// cluster costs six redis-server processes, so only some suites also run on one, from a
+// ws-foo.redis-cluster.test.ts; the cluster suites (several nodes: `opts.broker`) run on Redis by
+// default and on a Redis Cluster from their *.redis-cluster.test.ts.
 //
 // Absence of a push is proven with a marker (Client.marker): a round trip on the connection
 // after the thing that must not arrive, never a sleep.
@@ -16,18 +21,29 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { startRelay, type RelayProcess } from './server.js';
 import { Client, sleep, type Account, type Frame } from './client.js';
-import { SHARED_REDIS_URL, testPrefix } from './redis.js';
+import { testPrefix } from './redis.js';
+import { startBroker, type TestBroker } from './broker.js';
 
-export type PubSubKind = 'local' | 'redis';
+export type PubSubKind = 'local' | 'redis' | 'redis-cluster';
 
-/** The transport this run tests: RELAY_TEST_PUBSUB=redis, or local pub/sub. */
-export const testPubSub = (): PubSubKind => (process.env.RELAY_TEST_PUBSUB === 'redis' ? 'redis' : 'local');
+/** The transport this run tests: RELAY_TEST_PUBSUB=redis or redis-cluster, or local pub/sub. */
+export const testPubSub = (): PubSubKind => {
+  const kind = process.env.RELAY_TEST_PUBSUB;
+  return kind === 'redis' || kind === 'redis-cluster' ? kind : 'local';
+};
 
-/** `env` for a server on the transport of this run (the shared Redis, a prefix of the file's own). */
-export function withPubSub(env: Record<string, string | undefined>, kind: PubSubKind = testPubSub()): Record<string, string | undefined> {
-  if (kind === 'local' || 'REDIS_URL' in env) return env;
-  return { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: testPrefix(), ...env };
+/**
+ * `env` for a server on the broker (REDIS_URL or REDIS_CLUSTER_NODES, and REDIS_PREFIX), unless
+ * `env` names one itself; no broker: local pub/sub.
+ */
+export function withPubSub(env: Record<string, string | undefined>, broker: TestBroker | undefined): Record<string, string | undefined> {
+  if (!broker || 'REDIS_URL' in env || 'REDIS_CLUSTER_NODES' in env) return env;
+  return { ...broker.env, ...env };
 }
+
+/** The transport a server started with `env` is on: what its 'listening' line must say. */
+const brokerOf = (env: Record<string, string | undefined>): PubSubKind =>
+  env.REDIS_CLUSTER_NODES !== undefined ? 'redis-cluster' : env.REDIS_URL !== undefined ? 'redis' : 'local';
 
 export type AuthHow = 'header' | 'protocol';
 
@@ -38,6 +54,8 @@ export interface RelayFixture {
   readonly nodes: readonly RelayProcess[];
   /** The file's own database, created in `before`, dropped in `after`. */
   readonly db: TestDatabase;
+  /** The broker of this run (undefined on local pub/sub): its env, prefix, subscriber counts. */
+  readonly broker: TestBroker | undefined;
   /**
    * Opens a Client (as `account`, or with a raw token) on `url` (the fixture's server by
    * default); it is terminated in `after`.
@@ -58,33 +76,39 @@ export function useRelay(
   env: Record<string, string | undefined> = {},
   setup?: (fixture: RelayFixture) => Promise<void>,
   /**
-   * `nodes`: how many servers to start on the database with `env` (default 1). With REDIS_URL
-   * and REDIS_PREFIX in `env` they form one cluster.
+   * `nodes`: how many servers to start on the database with `env` (default 1); they share the
+   * broker and its prefix: one cluster. `broker`: the suite needs one whatever the run (a cluster
+   * suite): the run's own if it has one (RELAY_TEST_PUBSUB), else the machine's Redis.
    */
-  opts: { nodes?: number } = {},
+  opts: { nodes?: number; broker?: boolean } = {},
 ): RelayFixture {
   let db: TestDatabase | undefined;
   let relay: RelayProcess | undefined;
+  let broker: TestBroker | undefined;
+  const runKind = testPubSub();
+  const kind: PubSubKind = opts.broker && runKind === 'local' ? 'redis' : runKind;
   const nodes: RelayProcess[] = [];
   const others: RelayProcess[] = [];
   const open: Client[] = [];
 
-  // Each server gets a Redis prefix of its own: like on local pub/sub, servers of one file are
-  // separate nodes unless a test makes them a cluster (REDIS_URL and REDIS_PREFIX in its env).
-  const serverEnv = withPubSub(env);
   before(async () => {
-    db = await createTestDatabase(`${label}${testPubSub() === 'redis' ? '_redis' : ''}`);
-    relay = await startRelay({ DATABASE_URL: db.url, ...serverEnv });
+    [db, broker] = await Promise.all([
+      createTestDatabase(`${label}${kind === 'local' ? '' : `_${kind.replace('-', '_')}`}`),
+      kind === 'local' ? undefined : startBroker(kind),
+    ]);
+    const serverEnv = { DATABASE_URL: db.url, ...withPubSub(env, broker) };
+    relay = await startRelay(serverEnv);
     // The first applied the migrations; the others find them done.
-    nodes.push(relay, ...(await Promise.all(Array.from({ length: (opts.nodes ?? 1) - 1 }, () => startRelay({ DATABASE_URL: db!.url, ...serverEnv })))));
+    nodes.push(relay, ...(await Promise.all(Array.from({ length: (opts.nodes ?? 1) - 1 }, () => startRelay(serverEnv)))));
     // The run is on the transport it claims to be, or it tests nothing new.
-    const cluster = relay.logs.find((l) => l.msg === 'listening')?.cluster;
-    assert.equal(cluster, serverEnv.REDIS_URL !== undefined, `server started ${cluster ? 'with' : 'without'} the Redis relay`);
+    const listening = relay.logs.find((l) => l.msg === 'listening');
+    assert.equal(listening?.broker, brokerOf(serverEnv), `server started on ${String(listening?.broker)}`);
     await setup?.(fixture);
   });
   after(async () => {
     for (const c of open) c.ws.terminate();
     await Promise.all([relay?.stop(), ...nodes.slice(1).map((r) => r.stop()), ...others.map((r) => r.stop())]);
+    await broker?.stop();
     await db?.drop();
   });
 
@@ -101,13 +125,18 @@ export function useRelay(
       if (!db) throw new Error('the test database is not created yet');
       return db;
     },
+    get broker(): TestBroker | undefined {
+      return broker;
+    },
     async connect(account, how = 'header', url = fixture.relay.ws) {
       const c = await Client.connect(url, typeof account === 'string' ? account : account.token, how);
       open.push(c);
       return c;
     },
     async startAnother(extraEnv) {
-      const r = await startRelay(withPubSub(extraEnv));
+      // A prefix of its own: like on local pub/sub, it is a separate node unless `extraEnv` says
+      // otherwise (REDIS_PREFIX of the fixture's broker).
+      const r = await startRelay(withPubSub(extraEnv, broker && { ...broker, env: { ...broker.env, REDIS_PREFIX: testPrefix() } }));
       others.push(r);
       return r;
     },
