@@ -16,14 +16,19 @@ export type StoreClient = Redis | Cluster;
 export function createStoreClient(config: Config, connectionName: string): StoreClient | undefined {
   let client: StoreClient | undefined;
   if (config.REDIS_URL) {
-    client = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName });
+    client = new Redis(config.REDIS_URL, {
+      enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName,
+      // Reconnect quickly; a command whose connection broke is not sent twice.
+      retryStrategy: (times) => Math.min(times * 100, 1_000), autoResendUnfulfilledCommands: false,
+    });
   } else if (config.REDIS_CLUSTER_NODES) {
     client = createClusterClient(config.REDIS_CLUSTER_NODES, {
       // Needed for the first command to each master (its connection opens then); callers check
       // `status === 'ready'` before using the client, so nothing waits while the cluster is down.
       enableOfflineQueue: true,
       clusterRetryStrategy: (times) => Math.min(times * 100, 1_000),
-      redisOptions: { maxRetriesPerRequest: 0, connectionName },
+      retryDelayOnFailover: 0,
+      redisOptions: { maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, connectionName },
     });
   }
   client?.on('error', () => undefined);

@@ -98,8 +98,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const presenceStore = createPresenceStore(sql);
   const onPresenceChange = createPresenceNotifier({ store: presenceStore, pubsub: () => pubsub, log });
   const timings = { graceMs: config.PRESENCE_GRACE_MS, nodeTtlMs: config.PRESENCE_NODE_TTL_MS, sweepMs: config.PRESENCE_SWEEP_MS };
-  const presence: Presence = config.REDIS_URL
-    ? await createRedisPresence({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
+  // Claims shared by the cluster (one Redis, or a Redis Cluster: its keys are bucketed by hash tag).
+  const presenceRedis = createStoreClient(config, 'relay-presence');
+  const presence: Presence = presenceRedis
+    ? await createRedisPresence({ client: presenceRedis, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
     : createLocalPresence(timings, onPresenceChange);
   const typing = new TypingThrottle();
 

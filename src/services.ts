@@ -24,7 +24,7 @@ export interface Services {
   groups: Groups;
   messages: Messages;
   presenceStore: PresenceStore;
-  /** Who is online, on this node or cluster-wide (REDIS_URL). */
+  /** Who is online, on this node or cluster-wide (REDIS_URL or REDIS_CLUSTER_NODES). */
   presence: Presence;
   typing: TypingThrottle;
   tokens: TokenService;

@@ -1,29 +1,31 @@
 // Presence, typing, group roles and removal across nodes: Relay processes sharing one database
-// and relaying through the machine's Redis under a prefix of this file's own. Presence timings
-// are shortened through PRESENCE_* settings (grace 1 s; a node's claims live 3 s unrenewed).
+// and relaying through the machine's Redis under a prefix of this file's own, or
+// (cluster-presence.redis-cluster.test.ts) through a Redis Cluster of the file's own, where the
+// presence claims live in hash-tagged buckets spread over the shards. Presence timings are
+// shortened through PRESENCE_* settings (grace 1 s; a node's claims live 3 s unrenewed).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { Client, signUp, sleep, type Account } from './helpers/client.js';
-import { QUIET_MS, okLoose, count, expectOnce } from './helpers/protocol.js';
-import { SHARED_REDIS_URL, testPrefix } from './helpers/redis.js';
+import { QUIET_MS, okLoose, count, expectOnce, testPubSub } from './helpers/protocol.js';
+import { startBroker, type TestBroker } from './helpers/broker.js';
 
 const GRACE_MS = 1000;
 const NODE_TTL_MS = 3000;
 const SWEEP_MS = 200;
 
-const prefix = testPrefix();
+const kind = testPubSub() === 'redis-cluster' ? 'redis-cluster' : 'redis';
+let broker: TestBroker;
 let db: TestDatabase;
 let env: Record<string, string>;
 let nodes: RelayProcess[] = [];
 const clients: Client[] = [];
 
 before(async () => {
-  db = await createTestDatabase('cluster_presence');
+  [db, broker] = await Promise.all([createTestDatabase(`cluster_presence_${kind.replace('-', '_')}`), startBroker(kind)]);
   env = {
-    DATABASE_URL: db.url, REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, AUTH_RATE_PER_MINUTE: '100000',
+    DATABASE_URL: db.url, ...broker.env, AUTH_RATE_PER_MINUTE: '100000',
     PRESENCE_GRACE_MS: String(GRACE_MS), PRESENCE_NODE_TTL_MS: String(NODE_TTL_MS), PRESENCE_SWEEP_MS: String(SWEEP_MS),
   };
   const first = await startRelay(env);
@@ -33,10 +35,8 @@ before(async () => {
 after(async () => {
   for (const c of clients) c.ws.terminate();
   await Promise.all(nodes.map((n) => n.stop()));
-  const redis = new Redis(SHARED_REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  // Drops the file's keys from the shared Redis, or the whole cluster.
+  await broker?.stop();
   await db?.drop();
 });
 

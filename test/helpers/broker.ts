@@ -39,7 +39,13 @@ export async function startBroker(kind: BrokerKind): Promise<TestBroker> {
         const reply = (await redis.call('PUBSUB', 'NUMSUB', prefix + topic)) as [string, number];
         return Number(reply[1]);
       },
-      async stop() { await redis.quit(); },
+      async stop() {
+        // The shared Redis keeps what the servers stored under the prefix (presence, counters): drop it.
+        const keys: string[] = [];
+        for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 1000 })) keys.push(...(batch as string[]));
+        for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+        await redis.quit();
+      },
     };
   }
   const cluster = await OwnRedisCluster.start();
