@@ -142,18 +142,28 @@ export async function startRelay(opts: RelayOptions, component: string, connect:
   };
   const link = connect(core);
 
-  function relay(topic: string, payload: string): void {
-    if (closing) return;
-    if (pending >= MAX_PENDING_RELAYS) return drop();
+  /** Relays `payload`; the promise settles (never rejects) once the broker answered. */
+  function relay(topic: string, payload: string): Promise<void> | undefined {
+    if (closing) return undefined;
+    if (pending >= MAX_PENDING_RELAYS) return void drop();
     const sent = link.publish(prefix + topic, payload);
-    if (!sent) return drop();
+    if (!sent) return void drop();
     pending++;
-    sent.then(() => { pending--; }, (err: unknown) => {
+    return sent.then(() => { pending--; }, (err: unknown) => {
       pending--;
       drop();
       rlog.debug({ err }, 'relay failed');
     });
   }
+
+  // Sharded pub/sub keeps order only within one channel: a control event relayed at once on a
+  // user's channel could reach another node before a push published just before it on a group's
+  // channel (a removal push would then miss the removed user's sockets there). So a control
+  // event leaves only once every push published before it was answered by its shard (which has
+  // by then handed it to the subscribers), and control events leave in the order they came.
+  const pushesInFlight = new Set<Promise<void>>();
+  let controls: Promise<unknown> = Promise.resolve();
+  let controlsWaiting = 0;
 
   /** Subscriptions sent to the broker and not confirmed yet (see PubSub.subscribed). */
   const confirming = new Map<string, Promise<void>>();
@@ -192,12 +202,25 @@ export async function startRelay(opts: RelayOptions, component: string, connect:
     publish(topic, frame, except) {
       opts.onPublish?.(frame);
       localPublish(app, topic, frame, except);
-      relay(topic, encodePush(headers, frame));
+      const sent = relay(topic, encodePush(headers, frame));
+      if (sent) {
+        pushesInFlight.add(sent);
+        void sent.then(() => pushesInFlight.delete(sent));
+      }
     },
     control(userId, event) {
       if (event.op === 'join' && event.push) opts.onPublish?.(event.push);
       opts.deliverControl(userId, event);
-      relay(userTopic(userId), encodeControl(headers, event));
+      const payload = encodeControl(headers, event);
+      if (pushesInFlight.size === 0 && controlsWaiting === 0) {
+        relay(userTopic(userId), payload);
+        return;
+      }
+      controlsWaiting++;
+      controls = Promise.all([controls, ...pushesInFlight]).then(() => {
+        controlsWaiting--;
+        relay(userTopic(userId), payload);
+      });
     },
     onLocalSubscription(topic, newCount, oldCount) {
       if (oldCount === 0 && newCount > 0) {
