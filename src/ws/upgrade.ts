@@ -10,7 +10,7 @@ import { protocolToken } from './envelope.js';
 
 /**
  * The WebSocket upgrade: authenticates the token and checks the per-user connection limit
- * before accepting; a refusal is an ordinary HTTP error answer (same body and headers as any).
+ * before accepting; a refusal is an ordinary HTTP error answer (same body and headers as every other).
  */
 export function createUpgrade(s: Services) {
   const { config, log, metrics } = s;
