@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { HandshakeError, openLean, type LeanSocket } from '../bench/lib/wsclient
 import { newFacts, scanFrame, tagKind, tagValue } from '../bench/lib/scan.js';
 import { canReach, DEFAULT_ADMIN_URL } from '../bench/lib/database.js';
 import { eventually } from './helpers/kit.js';
+import { num, runBench } from './helpers/bench.js';
 
 const RUN_JS = fileURLToPath(new URL('../bench/run.js', import.meta.url));
 
@@ -110,7 +110,7 @@ test('every scenario runs end to end at smoke size and appends a result line', {
   const out = join(dir, 'results.jsonl');
   try {
     // A short presence grace: connect waits for every user to go offline after closing them all.
-    const { code, output } = await run([RUN_JS, '--smoke', '--out', out, '--server-env', 'PRESENCE_GRACE_MS=500']);
+    const { code, output } = await runBench([RUN_JS, '--smoke', '--out', out, '--server-env', 'PRESENCE_GRACE_MS=500']);
     assert.equal(code, 0, output);
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as Line);
     assert.deepEqual(lines.map((line) => line.scenario), ['connect', 'fanout', 'private', 'history', 'typing'], output);
@@ -163,7 +163,7 @@ test('fanout over a Redis Cluster of the run\'s own: two nodes, three shards, ea
   const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
   const out = join(dir, 'results.jsonl');
   try {
-    const { code, output } = await run([RUN_JS, 'fanout', '--smoke', '--mode', 'closed', '--nodes', '2', '--redis-cluster', '--out', out]);
+    const { code, output } = await runBench([RUN_JS, 'fanout', '--smoke', '--mode', 'closed', '--nodes', '2', '--redis-cluster', '--out', out]);
     assert.equal(code, 0, output);
     const [line] = readFileSync(out, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as Line);
     assert.deepEqual(line?.params['broker'], { kind: 'redis-cluster', shards: 3 });
@@ -180,21 +180,3 @@ test('fanout over a Redis Cluster of the run\'s own: two nodes, three shards, ea
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-function num(value: unknown): number {
-  assert.equal(typeof value, 'number');
-  return value as number;
-}
-
-
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  const env = { ...process.env };
-  delete env['NODE_TEST_CONTEXT'];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}

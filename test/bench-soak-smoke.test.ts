@@ -6,13 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canReach, DEFAULT_ADMIN_URL } from '../bench/lib/database.js';
+import { num, runBench } from './helpers/bench.js';
 
 const RUN_JS = fileURLToPath(new URL('../bench/run.js', import.meta.url));
 
@@ -31,7 +31,7 @@ test('soak runs at smoke size on two nodes through Redis: every delivery arrives
   const out = join(dir, 'results.jsonl');
   try {
     // Three generator processes for two nodes: source addresses 127.0.0.2..4, each talking to both nodes.
-    const { code, output } = await run([RUN_JS, 'soak', '--smoke', '--nodes', '2', '--procs', '3', '--out', out, '--server-env', `REDIS_URL=${redisUrl}`]);
+    const { code, output } = await runBench([RUN_JS, 'soak', '--smoke', '--nodes', '2', '--procs', '3', '--out', out, '--server-env', `REDIS_URL=${redisUrl}`]);
     assert.equal(code, 0, output);
     const [line] = readFileSync(out, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as Line);
     assert.equal(line?.scenario, 'soak', output);
@@ -74,22 +74,5 @@ async function redisPongs(url: URL): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.once('data', (data: Buffer) => done(data.toString().startsWith('+PONG')));
     socket.once('connect', () => socket.write('PING\r\n'));
-  });
-}
-
-function num(value: unknown): number {
-  assert.equal(typeof value, 'number');
-  return value as number;
-}
-
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  const env = { ...process.env };
-  delete env['NODE_TEST_CONTEXT'];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
   });
 }
