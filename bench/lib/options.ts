@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import type { ScenarioName } from './ipc.js';
 import type { ExternalServers, HarnessOptions } from './harness.js';
 import { DEFAULT_ADMIN_URL } from './database.js';
+import type { RoundTiming } from './round.js';
 
 /** This file runs as dist/bench/lib/options.js: the repository is three levels up. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -202,4 +203,9 @@ export function pick(cli: Cli, name: NumericOption, fallback: number): number {
 /** Same, rounded to a whole count. */
 export function pickCount(cli: Cli, name: NumericOption, fallback: number): number {
   return Math.max(1, Math.round(cli.numbers[name] ?? fallback));
+}
+
+/** A scenario's round timing: the preset's, with --warmup and --duration overriding it. */
+export function pickTiming(cli: Cli, preset: RoundTiming): RoundTiming {
+  return { warmupSeconds: pick(cli, 'warmup', preset.warmupSeconds), durationSeconds: pick(cli, 'duration', preset.durationSeconds) };
 }

@@ -9,7 +9,7 @@ import { forkAgents, type AgentPool } from '../lib/agents.js';
 import { sleep } from '../lib/clock.js';
 import type { BenchEnv } from '../lib/harness.js';
 import { mergeHistograms, summarize } from '../lib/histogram.js';
-import { pick, pickCount, type Cli } from '../lib/options.js';
+import { pickCount, pickTiming, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
 import { costPer100k, countsLine, formatCost, formatCount, formatLatency, formatLoad, round1, roundLoad, type DeliveryCost, type LoadFigures } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
@@ -103,7 +103,7 @@ export const fanoutScenario: Scenario<FanoutParams> = {
       mode: cli.mode ?? preset.mode,
       rate: cli.numbers.rate ?? preset.rate,
       openWindow: pickCount(cli, 'open-window', preset.openWindow),
-      timing: { warmupSeconds: pick(cli, 'warmup', preset.timing.warmupSeconds), durationSeconds: pick(cli, 'duration', preset.timing.durationSeconds) },
+      timing: pickTiming(cli, preset.timing),
     };
   },
 

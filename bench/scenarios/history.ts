@@ -7,7 +7,7 @@ import type { HistoryConn, HistoryInfo, HistoryKind, HistoryResult, HistoryRound
 import { forkAgents, type AgentPool } from '../lib/agents.js';
 import { sleep } from '../lib/clock.js';
 import { mergeHistograms, summarize } from '../lib/histogram.js';
-import { pick, pickCount, type Cli } from '../lib/options.js';
+import { pickCount, pickTiming, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
 import { countsLine, formatCount, formatLatency, formatLoad, round1, round2, roundLoad } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
@@ -103,7 +103,7 @@ export const historyScenario: Scenario<HistoryParams> = {
       limit: pickCount(cli, 'limit', preset.limit),
       kinds: kinds.filter(isKind),
       explain: cli.explain || preset.explain,
-      timing: { warmupSeconds: pick(cli, 'warmup', preset.timing.warmupSeconds), durationSeconds: pick(cli, 'duration', preset.timing.durationSeconds) },
+      timing: pickTiming(cli, preset.timing),
     };
   },
 

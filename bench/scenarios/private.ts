@@ -6,7 +6,7 @@
 import type { PrivateConn, PrivateInfo, PrivateResult, PrivateRound, PrivateSetup } from '../agents/private.js';
 import { forkAgents, type AgentPool } from '../lib/agents.js';
 import { mergeHistograms, summarize } from '../lib/histogram.js';
-import { pick, pickCount, type Cli } from '../lib/options.js';
+import { pickCount, pickTiming, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
 import { countsLine, formatCount, formatLatency, formatLoad, roundLoad } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
@@ -36,7 +36,7 @@ export const privateScenario: Scenario<PrivateParams> = {
       pairs: pickCount(cli, 'pairs', preset.pairs),
       balls: pickCount(cli, 'balls', preset.balls),
       openWindow: pickCount(cli, 'open-window', preset.openWindow),
-      timing: { warmupSeconds: pick(cli, 'warmup', preset.timing.warmupSeconds), durationSeconds: pick(cli, 'duration', preset.timing.durationSeconds) },
+      timing: pickTiming(cli, preset.timing),
     };
   },
 

@@ -6,7 +6,7 @@
 import type { TypingConn, TypingInfo, TypingResult, TypingRound, TypingSetup } from '../agents/typing.js';
 import { forkAgents, type AgentPool } from '../lib/agents.js';
 import { mergeHistograms, summarize } from '../lib/histogram.js';
-import { pick, pickCount, type Cli } from '../lib/options.js';
+import { pick, pickCount, pickTiming, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
 import { countsLine, formatCount, formatLatency, formatLoad, round2, roundLoad } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
@@ -41,7 +41,7 @@ export const typingScenario: Scenario<TypingParams> = {
       pairs: pickCount(cli, 'pairs', preset.pairs),
       probeRate: preset.probeRate,
       openWindow: pickCount(cli, 'open-window', preset.openWindow),
-      timing: { warmupSeconds: pick(cli, 'warmup', preset.timing.warmupSeconds), durationSeconds: pick(cli, 'duration', preset.timing.durationSeconds) },
+      timing: pickTiming(cli, preset.timing),
     };
   },
 
