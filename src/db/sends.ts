@@ -125,15 +125,17 @@ export function createSends(sql: Sql) {
     ), readers as materialized (
       -- Markers are locked sorted, after every group row (numbered needs them all), as markRead
       -- batches lock them: the two never wait on each other in a cycle.
-      select gm.group_id, gm.user_id from group_members gm
+      select gm.group_id, gm.user_id, c.id, c.seq from group_members gm
       join newest c on c.group_id = gm.group_id and c.sender_id = gm.user_id
       order by gm.group_id, gm.user_id
       for no key update of gm
     ), marker as (
-      -- Sending moves the sender's marker to its newest message here (forward only).
-      update group_members gm set last_read_id = c.id, last_read_seq = c.seq
-      from newest c join readers r on r.group_id = c.group_id and r.user_id = c.sender_id
-      where gm.group_id = c.group_id and gm.user_id = c.sender_id and gm.last_read_seq < c.seq
+      -- Sending moves the sender's marker to its newest message here (forward only). Joined to
+      -- readers alone: the planner cannot size these CTEs, and a second CTE in the join made it
+      -- compare every pair of rows (a nested loop of batch size squared).
+      update group_members gm set last_read_id = r.id, last_read_seq = r.seq
+      from readers r
+      where gm.group_id = r.group_id and gm.user_id = r.user_id and gm.last_read_seq < r.seq
     )
     select v.ord::int as ord, n.id, n.seq, n.group_name as "groupName", n.sender_name as "senderName",
            ins.created_at as "createdAt"
