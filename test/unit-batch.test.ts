@@ -11,14 +11,14 @@ test('calls made in one turn are written by one call, each caller gets its own r
   assert.deepEqual(writes, [[1, 2, 3]]);
 });
 
-test('calls made while a batch is in flight wait for it, then go together', async () => {
+test('calls made while the batches in flight are full wait for one, then go together', async () => {
   const writes: number[][] = [];
   let release: () => void = () => undefined;
   const add = createBatcher(async (items: number[]) => {
     writes.push(items);
     if (writes.length === 1) await new Promise<void>((r) => { release = r; });
     return items;
-  });
+  }, { depth: 1 });
   const first = add(1);
   await new Promise((r) => setImmediate(r));
   const later = [add(2), add(3)];
@@ -39,9 +39,60 @@ test('a failed write rejects every caller of its batch, and only them', async ()
 
 test('batches are cut at maxBatch', async () => {
   const sizes: number[] = [];
-  const add = createBatcher(async (items: number[]) => { sizes.push(items.length); return items; }, 2);
+  const add = createBatcher(async (items: number[]) => { sizes.push(items.length); return items; }, { maxBatch: 2, depth: 1 });
   await Promise.all([1, 2, 3, 4, 5].map(add));
   assert.deepEqual(sizes, [2, 2, 1]);
+});
+
+test('up to depth batches are in flight; results are handed out in batch order whatever order they finish in', async () => {
+  const writes: number[][] = [];
+  const releases: (() => void)[] = [];
+  const add = createBatcher(async (items: number[]) => {
+    writes.push(items);
+    await new Promise<void>((r) => releases.push(r));
+    return items;
+  }, { depth: 2 });
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  const order: number[] = [];
+  const track = (p: Promise<number>): Promise<number> => p.then((n) => { order.push(n); return n; });
+  const first = track(add(1));
+  await turn();
+  const second = track(add(2));
+  await turn();
+  const third = track(add(3));
+  await turn();
+  assert.deepEqual(writes, [[1], [2]], 'a second batch goes while the first is in flight; a third waits');
+  releases[1]!();
+  await turn();
+  assert.deepEqual(order, [], 'the second batch finished first, but waits for the first to be handed out');
+  releases[0]!();
+  assert.deepEqual(await Promise.all([first, second]), [1, 2]);
+  await turn();
+  assert.deepEqual(writes, [[1], [2], [3]], 'the third goes once a batch is handed out');
+  releases[2]!();
+  assert.equal(await third, 3);
+  assert.deepEqual(order, [1, 2, 3]);
+});
+
+test('a failed batch rejects its callers in its turn, after the batch before it is handed out', async () => {
+  const releases: (() => void)[] = [];
+  let n = 0;
+  const add = createBatcher(async (items: string[]) => {
+    const k = n++;
+    await new Promise<void>((r) => releases.push(r));
+    if (k === 1) throw new Error('boom');
+    return items;
+  });
+  const order: string[] = [];
+  const a = add('a').then((x) => { order.push(x); });
+  await new Promise((r) => setImmediate(r));
+  const b = add('b').catch(() => { order.push('b failed'); });
+  await new Promise((r) => setImmediate(r));
+  releases[1]!();
+  await new Promise((r) => setImmediate(r));
+  releases[0]!();
+  await Promise.all([a, b]);
+  assert.deepEqual(order, ['a', 'b failed']);
 });
 
 test('the rate bucket allows a burst, then refills at the rate', () => {
