@@ -36,6 +36,31 @@ export async function serverMemory(targets: readonly WsTarget[]): Promise<Server
 }
 
 /**
+ * Open WebSocket connections over all nodes (the server's relay_ws_connections gauge) and the
+ * longest event-loop delay since the previous scrape, read from one scrape (a scrape resets the
+ * delay). Null when /metrics is not there.
+ */
+export async function serverConnections(targets: readonly WsTarget[]): Promise<{ connections: number; loopDelayMaxMs: number } | null> {
+  let connections = 0;
+  let max = 0;
+  for (const target of targets) {
+    try {
+      const answer = await fetch(`http://${target.host}:${target.port}/metrics`, { signal: AbortSignal.timeout(3000) });
+      if (answer.status !== 200) return null;
+      const text = await answer.text();
+      const open = gauge(text, 'relay_ws_connections');
+      const lag = gauge(text, 'nodejs_eventloop_lag_max_seconds');
+      if (open === null || lag === null) return null;
+      connections += open;
+      max = Math.max(max, lag * 1000);
+    } catch {
+      return null;
+    }
+  }
+  return { connections, loopDelayMaxMs: Math.round(max * 10) / 10 };
+}
+
+/**
  * The longest event-loop delay (ms) of any node since the previous call: prom-client's default
  * metrics read perf_hooks.monitorEventLoopDelay (10 ms resolution) and reset it at every scrape.
  * Null when /metrics is not there.

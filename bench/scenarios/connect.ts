@@ -20,7 +20,8 @@ import { mergeCounts, sum } from '../lib/round.js';
 import { seedUsers } from '../lib/seed.js';
 import { describeFailures } from '../lib/connector.js';
 import { counterDelta, tcpCounters } from '../lib/netstat.js';
-import { eventLoopDelayMaxMs, serverMemory } from '../lib/servermetrics.js';
+import { eventLoopDelayMaxMs, serverConnections, serverMemory } from '../lib/servermetrics.js';
+import type { WsTarget } from '../lib/wsclient.js';
 import { seedPartners } from '../lib/seed.js';
 import type { Scenario } from './types.js';
 import type postgres from 'postgres';
@@ -120,9 +121,14 @@ export const connectScenario: Scenario<ConnectParams> = {
       await eventLoopDelayMaxMs(env.targets);
       const closedAt = Date.now();
       await pool.close();
-      const offline = await waitOffline(env.sql, users.first, params.conns, params.graceMs + OFFLINE_WAIT_MS);
+      // A server without presence (v1, for comparison) has no lastSeenAt to wait for: the close
+      // is over when it counts no connection.
+      const presence = await hasPresence(env.sql);
+      const offline = presence
+        ? { left: await waitOffline(env.sql, users.first, params.conns, params.graceMs + OFFLINE_WAIT_MS), loopDelayMaxMs: null }
+        : await waitDisconnected(env.targets, OFFLINE_WAIT_MS);
       const offlineSeconds = round2((Date.now() - closedAt) / 1000);
-      const closeLoopDelayMaxMs = await eventLoopDelayMaxMs(env.targets);
+      const closeLoopDelayMaxMs = maxOf(offline.loopDelayMaxMs, await eventLoopDelayMaxMs(env.targets));
 
       const total = sum(opened, (event) => event.opened);
       const burstSeconds = (Math.max(...opened.map((event) => event.finishedAt)) - Math.min(...opened.map((event) => event.startedAt))) / 1e6;
@@ -147,7 +153,7 @@ export const connectScenario: Scenario<ConnectParams> = {
         closedWhileIdle: mergeCounts(results.map((result) => result.data.closedWhileIdle)),
         stillOpen: sum(results, (result) => result.data.stillOpen),
         presencePushes: sum(results, (result) => result.data.presencePushes),
-        close: { offlineUsers: offline, offlineSeconds, eventLoopDelayMaxMs: closeLoopDelayMaxMs },
+        close: { presence, offlineUsers: presence ? offline.left : null, offlineSeconds, eventLoopDelayMaxMs: closeLoopDelayMaxMs },
         load: {
           serverCores: metered ? round2(server.cores) : null,
           databaseCores: round2(database.cores),
@@ -164,7 +170,9 @@ export const connectScenario: Scenario<ConnectParams> = {
         `kernel           ${tcp.ListenOverflows} accept-queue overflows, ${tcp.TCPSynRetrans} SYN retransmits (each costs a client ~1 s)`,
         `idle             ${formatCount(figures.stillOpen)} still open after ${params.settleSeconds} s${describeClosed(figures.closedWhileIdle)}`,
         `presence         ${formatCount(figures.presencePushes)} online pushes received during the burst (${params.partners} partners per user)`,
-        `close all        longest event-loop delay ${closeLoopDelayMaxMs ?? 'n/a'} ms; ${formatCount(offline)} of ${formatCount(total)} users offline (lastSeenAt stored) ${offlineSeconds} s after the close (grace ${params.graceMs / 1000} s)`,
+        presence
+          ? `close all        longest event-loop delay ${closeLoopDelayMaxMs ?? 'n/a'} ms; ${formatCount(offline.left ?? 0)} of ${formatCount(total)} users offline (lastSeenAt stored) ${offlineSeconds} s after the close (grace ${params.graceMs / 1000} s)`
+          : `close all        longest event-loop delay ${closeLoopDelayMaxMs ?? 'n/a'} ms; server without presence (no users.last_seen_at): ${offline.left === null ? 'n/a' : formatCount(offline.left)} connections left ${offlineSeconds} s after the close`,
         `during the burst server ${figures.load.serverCores ?? 'n/a'} cores, database ${figures.load.databaseCores} cores, generators ${figures.load.generatorCores.join(' + ')} cores; machine ${figures.load.machineBusyCores} cores busy`,
       ];
       return { figures, lines };
@@ -173,6 +181,31 @@ export const connectScenario: Scenario<ConnectParams> = {
     }
   },
 };
+
+/** Whether the server's schema has presence (v1.1's users.last_seen_at); v1 has not. */
+async function hasPresence(sql: postgres.Sql): Promise<boolean> {
+  const [row] = await sql<{ found: boolean }[]>`
+    select exists (select 1 from information_schema.columns where table_name = 'users' and column_name = 'last_seen_at') as found`;
+  return row?.found ?? false;
+}
+
+const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/**
+ * Polls the servers' connection gauge until none is left, or `ms` passed: how many are left
+ * (null: no /metrics), and the longest event-loop delay meanwhile (each scrape resets it).
+ */
+async function waitDisconnected(targets: readonly WsTarget[], ms: number): Promise<{ left: number | null; loopDelayMaxMs: number | null }> {
+  const deadline = Date.now() + ms;
+  let loopDelayMaxMs: number | null = null;
+  for (;;) {
+    const read = await serverConnections(targets);
+    loopDelayMaxMs = maxOf(loopDelayMaxMs, read?.loopDelayMaxMs ?? null);
+    const left = read?.connections ?? null;
+    if (left === null || left === 0 || Date.now() >= deadline) return { left, loopDelayMaxMs };
+    await sleep(100);
+  }
+}
 
 /** Polls until every seeded user has a lastSeenAt (gone offline), or `ms` passed; returns how many have. */
 async function waitOffline(sql: postgres.Sql, first: number, count: number, ms: number): Promise<number> {
