@@ -30,6 +30,11 @@ export interface TokenService {
 
 export function createTokenService(secret: string, ttlSeconds: number): TokenService {
   const key = new TextEncoder().encode(secret);
+  // Given raw bytes, jose imports a WebCrypto key on every verification: about half of its cost,
+  // paid on each WebSocket handshake. Imported once instead, on first use.
+  let verifyKey: Promise<CryptoKey> | undefined;
+  const importVerifyKey = (): Promise<CryptoKey> =>
+    (verifyKey ??= crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']));
   return {
     issue(claims) {
       return new SignJWT({ id: claims.id, email: claims.email, firstName: claims.firstName, tv: claims.tv })
@@ -41,7 +46,7 @@ export function createTokenService(secret: string, ttlSeconds: number): TokenSer
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(token, await importVerifyKey(), { algorithms: ['HS256'] });
         const { id, email, firstName, tv, exp, sub } = payload;
         if (
           typeof id !== 'number' || !Number.isSafeInteger(id) || sub !== String(id) ||
