@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { TEST_SECRET } from './helpers/server.js';
-import { signUp } from './helpers/client.js';
-import { useRelay, settle, assertReply, expect401 as expect401On, type AuthHow } from './helpers/protocol.js';
+import { http, signUp } from './helpers/client.js';
+import { useRelay, settle, assertReply, ok, expect401 as expect401On, type AuthHow } from './helpers/protocol.js';
 
 const fx = useRelay('ws_connection', { AUTH_RATE_PER_MINUTE: '100000' });
 const { connect } = fx;
@@ -105,6 +105,49 @@ test('forged tokens are refused with HTTP 401', async () => {
   const good = await new SignJWT(claims(b.id)).setProtectedHeader({ alg: 'HS256' }).sign(key);
   const c = await connect(good);
   assertReply(await c.request('listLastMessage', {}), 'listLastMessage');
+});
+
+test('handshakes at the same moment are each judged on their own account: revoked ones refused, the rest act as themselves with their own groups', async () => {
+  // The server looks up the accounts of concurrent handshakes together: no answer may leak to another.
+  const accounts = await Promise.all(Array.from({ length: 16 }, (_, i) => signUp(fx.relay.http, `Burst${i}`)));
+  const receiver = await signUp(fx.relay.http, 'BurstReceiver');
+  const revoked = new Set([accounts[3]!.id, accounts[8]!.id, accounts[13]!.id]);
+  const deleted = accounts[11]!;
+  for (const a of accounts.filter((x) => revoked.has(x.id))) {
+    const changed = await http(fx.relay.http, 'PATCH', '/profile/password', { token: a.token, body: { oldPassword: a.password, newPassword: 'another-password' } });
+    assert.equal(changed.status, 200);
+  }
+  assert.equal((await http(fx.relay.http, 'DELETE', '/profile', { token: deleted.token })).status, 200);
+  // Every other account is in a group of its own with the receiver.
+  const live = accounts.filter((a) => !revoked.has(a.id) && a.id !== deleted.id);
+  const rc = await connect(receiver);
+  const groupOf = new Map<number, number>();
+  for (const a of live) {
+    const { groupId } = await ok(rc, 'newGroup', { groupName: `burst ${a.id}` });
+    await ok(rc, 'addUserInGroup', { groupId, userId: a.id });
+    groupOf.set(a.id, groupId);
+  }
+
+  const outcomes = await Promise.allSettled(accounts.map((a, i) => connect(a, i % 2 === 0 ? 'header' : 'protocol')));
+  for (const [i, outcome] of outcomes.entries()) {
+    const a = accounts[i]!;
+    if (revoked.has(a.id) || a.id === deleted.id) {
+      assert.equal(outcome.status, 'rejected', `${a.firstName}: refused`);
+      assert.equal((outcome as PromiseRejectedResult).reason.status, 401);
+      continue;
+    }
+    assert.equal(outcome.status, 'fulfilled', `${a.firstName}: accepted`);
+    const c = (outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof connect>>>).value;
+    assert.equal((await ok(c, 'privateMessage', { receiverId: receiver.id, content: 'me' })).senderId, a.id);
+    // Subscribed at the handshake to its own group, and to no one else's.
+    const sent = await ok(rc, 'messageInGroup', { groupId: groupOf.get(a.id), content: `to ${a.id}` });
+    assert.equal((await c.push('messageInGroup', (d) => d.id === sent.id)).params.data.groupId, groupOf.get(a.id));
+  }
+  const opened = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  await settle(opened);
+  for (const [i, c] of opened.entries()) {
+    assert.equal(c.frames.filter((f) => f.type === 'messageInGroup').length, 1, `socket #${i}: only its own group's message`);
+  }
 });
 
 test('several connections of one user each get exactly their own replies', async () => {
