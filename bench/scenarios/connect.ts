@@ -122,8 +122,7 @@ export const connectScenario: Scenario<ConnectParams> = {
       await eventLoopDelayMaxMs(env.targets);
       const closedAt = Date.now();
       await pool.close();
-      // A server without presence (v1, for comparison) has no lastSeenAt to wait for: the close
-      // is over when it counts no connection.
+      // A server without presence (v1, for comparison) has no lastSeenAt to wait for.
       const presence = await hasPresence(env.sql);
       let offline: number | null;
       let closeLoopDelayMaxMs: number | null;
