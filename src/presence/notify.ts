@@ -40,22 +40,16 @@ export function createPresenceNotifier(deps: { store: PresenceStore; pubsub: () 
     const seen = new Map<number, number>();
     for (const c of part) if (!c.online && c.lastSeenAt !== null) seen.set(c.userId, c.lastSeenAt);
     await deps.store.setLastSeen([...seen].map(([userId, at]) => ({ userId, at })));
-    const partners = await deps.store.partners([...new Set(part.map((c) => c.userId))]);
-    const byUser = new Map<number, { name: string; deleted: boolean; ids: number[] }>();
-    for (const p of partners) {
-      const entry = byUser.get(p.userId) ?? { name: p.name, deleted: p.deleted, ids: [] };
-      entry.ids.push(p.partnerId);
-      byUser.set(p.userId, entry);
-    }
+    const byUser = new Map((await deps.store.partners([...new Set(part.map((c) => c.userId))])).map((p) => [p.userId, p]));
     const pubsub = deps.pubsub();
     for (const c of part) {
       const to = byUser.get(c.userId);
-      if (!to) continue;
+      if (!to || to.partnerIds.length === 0) continue;
       // A deleted account keeps no lastSeenAt (getPresence shows it as null too).
       const lastSeenAt = c.lastSeenAt === null || c.online || to.deleted ? null : new Date(c.lastSeenAt);
       // Encoded once per change, published once per partner.
       const frame = pushFrame('presence', { userId: c.userId, online: c.online, lastSeenAt }, null, to.name);
-      for (const partnerId of to.ids) pubsub.publish(userTopic(partnerId), frame);
+      for (const partnerId of to.partnerIds) pubsub.publish(userTopic(partnerId), frame);
     }
   }
 
