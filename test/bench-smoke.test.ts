@@ -126,6 +126,8 @@ test('every scenario runs end to end at smoke size and appends a result line', {
     const close = connect?.['close'] as Record<string, unknown>;
     assert.equal(close['offlineUsers'], 20);
     assert.ok(num(close['eventLoopDelayMaxMs']) >= 0);
+    // Read apart: the sockets closing, then the users going offline after the grace.
+    assert.equal(num(close['eventLoopDelayMaxMs']), Math.max(num(close['closingLoopDelayMaxMs']), num(close['offlineLoopDelayMaxMs'])));
     for (const mode of ['closed', 'open']) {
       const round = fanout?.[mode] as Record<string, unknown>;
       assert.ok(num(round['sendsPerSecond']) > 0, `${mode}: sends`);

@@ -126,9 +126,18 @@ export const connectScenario: Scenario<ConnectParams> = {
       const presence = await hasPresence(env.sql);
       let offline: number | null;
       let closeLoopDelayMaxMs: number | null;
+      // With presence, two phases: the sockets closing (uWS, the close handlers), then, after the
+      // grace, the users going offline (the sweep, lastSeenAt writes, pushes to partners). Their
+      // delays are read apart, halfway through the grace, when neither is running: a scrape
+      // answered during a stall would hide it (see below).
+      let closingLoopDelayMaxMs: number | null = null;
+      let offlineLoopDelayMaxMs: number | null = null;
       if (presence) {
-        offline = await waitOffline(env.sql, users.first, params.conns, params.graceMs + OFFLINE_WAIT_MS);
-        closeLoopDelayMaxMs = await eventLoopDelayMaxMs(env.targets);
+        await sleep(Math.max(0, closedAt + params.graceMs / 2 - Date.now()));
+        closingLoopDelayMaxMs = await eventLoopDelayMaxMs(env.targets);
+        offline = await waitOffline(env.sql, users.first, params.conns, params.graceMs / 2 + OFFLINE_WAIT_MS);
+        offlineLoopDelayMaxMs = await eventLoopDelayMaxMs(env.targets);
+        closeLoopDelayMaxMs = closingLoopDelayMaxMs === null || offlineLoopDelayMaxMs === null ? null : Math.max(closingLoopDelayMaxMs, offlineLoopDelayMaxMs);
       } else {
         // Not polled: a scrape answered in the middle of a stall resets the delay histogram before
         // the late timer can record the stall (Node's monitorEventLoopDelay restarts its interval
@@ -137,6 +146,7 @@ export const connectScenario: Scenario<ConnectParams> = {
         const read = await serverConnections(env.targets);
         offline = read?.connections ?? null;
         closeLoopDelayMaxMs = read?.loopDelayMaxMs ?? null;
+        closingLoopDelayMaxMs = closeLoopDelayMaxMs;
       }
       const offlineSeconds = round2((Date.now() - closedAt) / 1000);
 
@@ -163,7 +173,10 @@ export const connectScenario: Scenario<ConnectParams> = {
         closedWhileIdle: mergeCounts(results.map((result) => result.data.closedWhileIdle)),
         stillOpen: sum(results, (result) => result.data.stillOpen),
         presencePushes: sum(results, (result) => result.data.presencePushes),
-        close: { presence, offlineUsers: presence ? offline : null, offlineSeconds, eventLoopDelayMaxMs: closeLoopDelayMaxMs },
+        close: {
+          presence, offlineUsers: presence ? offline : null, offlineSeconds, eventLoopDelayMaxMs: closeLoopDelayMaxMs,
+          closingLoopDelayMaxMs, offlineLoopDelayMaxMs,
+        },
         load: {
           serverCores: metered ? round2(server.cores) : null,
           databaseCores: round2(database.cores),
@@ -181,7 +194,7 @@ export const connectScenario: Scenario<ConnectParams> = {
         `idle             ${formatCount(figures.stillOpen)} still open after ${params.settleSeconds} s${describeClosed(figures.closedWhileIdle)}`,
         `presence         ${formatCount(figures.presencePushes)} online pushes received during the burst (${params.partners} partners per user)`,
         presence
-          ? `close all        longest event-loop delay ${closeLoopDelayMaxMs ?? 'n/a'} ms; ${formatCount(offline ?? 0)} of ${formatCount(total)} users offline (lastSeenAt stored) ${offlineSeconds} s after the close (grace ${params.graceMs / 1000} s)`
+          ? `close all        longest event-loop delay ${closeLoopDelayMaxMs ?? 'n/a'} ms (sockets closing ${closingLoopDelayMaxMs ?? 'n/a'} ms, users going offline ${offlineLoopDelayMaxMs ?? 'n/a'} ms); ${formatCount(offline ?? 0)} of ${formatCount(total)} users offline (lastSeenAt stored) ${offlineSeconds} s after the close (grace ${params.graceMs / 1000} s)`
           : `close all        longest event-loop delay ${closeLoopDelayMaxMs ?? 'n/a'} ms; server without presence (no users.last_seen_at): ${offline === null ? 'n/a' : formatCount(offline)} connections left ${offlineSeconds} s after the close`,
         `during the burst server ${figures.load.serverCores ?? 'n/a'} cores, database ${figures.load.databaseCores} cores, generators ${figures.load.generatorCores.join(' + ')} cores; machine ${figures.load.machineBusyCores} cores busy`,
       ];
