@@ -56,7 +56,22 @@ export interface ReplyParams {
   senderName: string | null;
 }
 
+/**
+ * A reply's `data` already encoded as JSON text, by the database (the history reads: row_to_json
+ * writes the same text JSON.stringify would, keys in column order), with the shape `T` it encodes.
+ * The frame takes it as it is: no rows to parse into objects and stringify again.
+ */
+export class JsonText<T> {
+  declare readonly shape?: T;
+  constructor(readonly text: string) {}
+}
+
 export function successFrame(type: string, data: unknown, requestId?: RequestId): string {
+  if (data instanceof JsonText) {
+    // The same bytes JSON.stringify makes of the object below, in the same key order.
+    const id = requestId === undefined ? '' : `,"requestId":${JSON.stringify(requestId)}`;
+    return `{"type":${JSON.stringify(type)},"success":true,"params":{"data":${data.text},"message":null,"senderName":null}${id}}`;
+  }
   const frame: Record<string, unknown> = { type, success: true, params: { data, message: null, senderName: null } };
   if (requestId !== undefined) frame.requestId = requestId;
   return JSON.stringify(frame);

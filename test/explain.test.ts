@@ -2,15 +2,17 @@
 // runs for the chat list and the histories may read `messages` with a sequential scan (nor with an
 // index scan that has no index condition, a sequential scan in disguise).
 //
-// The statements are built by the server's own code (createMessages in src/db/messages.ts): its
-// methods return postgres.js queries, which run only when awaited, so the test nests them in
+// The statements are built by the server's own code (src/db/historyReads.ts and the other db modules):
+// they return postgres.js queries, which run only when awaited, so the test nests them in
 // `explain (format json) ${query}` and gets the very text and parameters the server sends.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
-import { createMessages, type Page } from '../src/db/messages.js';
+import {
+  chatListStatement, dialogCursorStatement, dialogPagesStatement, groupCursorStatement, groupPagesStatement, type Page,
+} from '../src/db/historyReads.js';
 import { createGroups } from '../src/db/groups.js';
 import { createPresenceStore } from '../src/db/presence.js';
 import { dialogMarksStatement, groupMarksStatement } from '../src/db/readMarkers.js';
@@ -162,7 +164,8 @@ async function parametersOf(build: () => unknown): Promise<(number | string)[]> 
   const q = build() as Pending & { parameters?: unknown[] };
   await q.describe();
   assert.ok(Array.isArray(q.parameters), 'postgres.js exposes the bound parameters');
-  return (q.parameters as unknown[]).map((v) => (typeof v === 'string' && !/^-?\d+$/.test(v) ? v : Number(v)));
+  return (q.parameters as unknown[]).map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v)
+    : typeof v === 'string' && !/^-?\d+$/.test(v) ? v : Number(v)));
 }
 
 async function pickUser(): Promise<{ me: number; peer: number; groupId: number }> {
@@ -183,14 +186,14 @@ test('the seed is large enough to matter', async () => {
 });
 
 test('chat list (listLastMessage) reads messages through indexes only', async () => {
-  const messages = createMessages(sql);
-  const { me } = await pickUser();
+  const { me, peer } = await pickUser();
   for (const [limit, offset] of [[20, 0], [5, 10]] as const) {
-    const plan = await explainBound(messages.chatList(me, limit, offset));
+    const plan = await explainBound(chatListStatement(sql, [{ userId: me, skip: offset, take: limit }]));
     assertNoSeqScanOnMessages(`chatList(me=${me}, limit=${limit}, offset=${offset}) [bound parameters]`, plan);
   }
-  const build = () => messages.chatList(me, 20, 0);
-  assertNoSeqScanOnMessages(`chatList(me=${me}) [generic plan]`, await explainGeneric(build() as unknown as Pending, await parametersOf(build)));
+  const batch = () => chatListStatement(sql, [{ userId: me, skip: 0, take: 20 }, { userId: peer, skip: 0, take: 20 }]);
+  assertNoSeqScanOnMessages(`chatList(me=${me}, ${peer}) [bound parameters]`, await explainBound(batch()));
+  assertNoSeqScanOnMessages(`chatList(me=${me}, ${peer}) [generic plan]`, await explainGeneric(batch() as unknown as Pending, await parametersOf(batch)));
 });
 
 /** Every way a history is paged, checked with bound parameters and as the generic plan. */
@@ -208,19 +211,57 @@ async function assertHistoryIndexed(name: string, lastId: number, build: (page: 
   }
 }
 
+/** The statement the server runs for one request of that page (pages by number are batched, cursors are not). */
+const dialogQuery = (me: number, peer: number, page: Page): unknown =>
+  page.beforeId === undefined && page.afterId === undefined
+    ? dialogPagesStatement(sql, [{ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }])
+    : dialogCursorStatement(sql, me, peer, page);
+
+const groupQuery = (me: number, groupId: number, page: Page): unknown =>
+  page.beforeId === undefined && page.afterId === undefined
+    ? groupPagesStatement(sql, [{ userId: me, groupId, skip: page.offset, take: page.limit }])
+    : groupCursorStatement(sql, me, groupId, page);
+
 test('dialog history (getlatestMessageDialog) reads messages through indexes only', async () => {
-  const messages = createMessages(sql);
   const { me, peer } = await pickUser();
   const [last] = await sql<{ id: number }[]>`
     select max(id)::int as id from messages where least(sender_id, receiver_id) = ${me} and greatest(sender_id, receiver_id) = ${peer}`;
-  await assertHistoryIndexed(`dialogHistory(${me}, ${peer}`, last!.id, (page) => messages.dialogHistory(me, peer, page));
+  await assertHistoryIndexed(`dialogHistory(${me}, ${peer}`, last!.id, (page) => dialogQuery(me, peer, page));
 });
 
 test('group history (getlatestMessageGroup) reads messages through indexes only', async () => {
-  const messages = createMessages(sql);
   const { me, groupId } = await pickUser();
   const [last] = await sql<{ id: number }[]>`select max(id)::int as id from messages where group_id = ${groupId}`;
-  await assertHistoryIndexed(`groupHistory(${groupId}`, last!.id, (page) => messages.groupHistory(me, groupId, page));
+  await assertHistoryIndexed(`groupHistory(${groupId}`, last!.id, (page) => groupQuery(me, groupId, page));
+});
+
+// The batched reads take their items as one jsonb parameter, whose row estimate does not depend on
+// the batch: PostgreSQL must then keep each prepared statement on its generic plan instead of
+// planning every call (with an int[] parameter a custom plan knew the length and always won).
+test('the batched history reads stay on their generic plans', async () => {
+  const { me, peer, groupId } = await pickUser();
+  const conn = await (sql as unknown as postgres.Sql).reserve();
+  try {
+    const c = conn as unknown as Sql;
+    for (let i = 0; i < 12; i++) {
+      const n = 1 + (i % 3);
+      const users = Array.from({ length: n }, (_, k) => me + k);
+      await chatListStatement(c, users.map((userId) => ({ userId, skip: 0, take: 20 })));
+      await dialogPagesStatement(c, users.map(() => ({ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })));
+      await groupPagesStatement(c, users.map((userId) => ({ userId, groupId, skip: 0, take: 20 })));
+    }
+    const rows = await conn<{ statement: string; generic: number; custom: number }[]>`
+      select statement, generic_plans::int as generic, custom_plans::int as custom
+      from pg_prepared_statements
+      -- describe() in the tests above prepares copies that never run: only the ones run here count.
+      where statement like '%jsonb_to_recordset%' and statement not ilike '%explain%' and generic_plans + custom_plans >= 12`;
+    assert.equal(rows.length, 3, 'three prepared statements');
+    for (const r of rows) {
+      assert.ok(r.generic >= 7 && r.custom <= 5, `generic ${r.generic}, custom ${r.custom}: ${r.statement.slice(0, 120)}`);
+    }
+  } finally {
+    conn.release();
+  }
 });
 
 /** No sequential scan on any of `tables`, nor an index scan on them without an index condition. */

@@ -1,6 +1,6 @@
 import type * as v from 'valibot';
 import type { MessageHandler } from '../handler.js';
-import type { Complete, Encoded } from '../../protocol.js';
+import type { Complete, Encoded, JsonText } from '../../protocol.js';
 import type { Methods, ReplyData } from '../../../client/src/wire.js';
 import { listLastMessage } from './listLastMessage.js';
 import { getlatestMessageDialog } from './getlatestMessageDialog.js';
@@ -24,9 +24,12 @@ import { deleteMessage } from './deleteMessage.js';
 /**
  * Every message type of the wire contract (client/src/wire.ts, shared with the SDK) has its
  * handler here, and each handler returns what that type answers, v1.1's fields included
- * (Complete: the contract marks them optional for clients of v1 servers): tsc fails on a drift.
+ * (Complete: the contract marks them optional for clients of v1 servers), as values or as JSON
+ * text the database wrote (JsonText, the history reads): tsc fails on a drift.
  */
-type HandlerTable = { [K in keyof Methods]: MessageHandler<v.GenericSchema, Encoded<Complete<ReplyData<K>>>> };
+type HandlerTable = {
+  [K in keyof Methods]: MessageHandler<v.GenericSchema, Encoded<Complete<ReplyData<K>>> | JsonText<Complete<ReplyData<K>>>>
+};
 
 const table = {
   listLastMessage,
