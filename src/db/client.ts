@@ -35,7 +35,10 @@ export function createSql(url: string, { max, log }: DbOptions): Sql {
     connect_timeout: 5,
     backoff,
     onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
-    connection: { application_name: 'relay' },
+    // No JIT: every statement here is a short index-path query, and the batched history reads
+    // are costed for 100 items whatever the batch (historyReads.ts), which a larger table would
+    // push past jit_above_cost: compiling then costs tens of milliseconds per execution.
+    connection: { application_name: 'relay', jit: 'off' },
     types: {
       // bigint message ids stay below 2^53 for this schema's lifetime; numbers keep the wire format simple.
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
