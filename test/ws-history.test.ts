@@ -241,3 +241,32 @@ test('a deleted account: "Deleted account" in histories, leaveGroup pushes for i
   // The old token is dead.
   await assert.rejects(Client.connect(fx.relay.ws, d.token), (err: Error & { status?: number }) => err.status === 401);
 });
+
+// The histories and the chat list come as JSON the database wrote (src/db/historyReads.ts): the
+// content must come back exactly as sent, and the timestamps as the send reply gave them.
+test('histories and the chat list return content exactly as sent, timestamps as in the send reply', async () => {
+  const a = await signUp(fx.relay.http, 'Ada');
+  const b = await signUp(fx.relay.http, 'Ben');
+  const a1 = await connect(a);
+  const content = 'quote " backslash \\ nl \n tab \t cr \r ctrl \u0001\u001f del \u007f emoji 😀 漢字 \u2028\u2029 </script> {"x":1}';
+  const sent = await ok(a1, 'privateMessage', { receiverId: b.id, content });
+  const g = await ok(a1, 'newGroup', { groupName: 'g "x" \\ y' });
+  const inGroup = await ok(a1, 'messageInGroup', { groupId: g.groupId, content });
+
+  for (const rows of [await dialog(a1, b.id), await dialog(a1, b.id, { beforeId: sent.id + 1 }), await dialog(a1, b.id, { afterId: sent.id - 1 })]) {
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].content, content);
+    assert.equal(rows[0].created_at, sent.createdAt);
+    assert.equal(rows[0].senderName, 'Ada');
+  }
+  for (const rows of [await groupHistory(a1, g.groupId), await groupHistory(a1, g.groupId, { afterId: inGroup.id - 1 })]) {
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].content, content);
+    assert.equal(rows[0].created_at, inGroup.createdAt);
+  }
+  const list = await ok(a1, 'listLastMessage', {});
+  assert.deepEqual(list.map((r: any) => [r.content, r.createdAt, r.groupName]), [
+    [content, inGroup.createdAt, 'g "x" \\ y'],
+    [content, sent.createdAt, null],
+  ]);
+});

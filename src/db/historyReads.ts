@@ -149,7 +149,8 @@ export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[]) =
   select v.ord, case when member.ok then coalesce(p.data, '[]') end as data
   from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, "userId" int, "groupId" int, skip bigint, take bigint)
   cross join lateral (
-    select exists (select 1 from group_members gm where gm.group_id = v."groupId" and gm.user_id = v."userId") as ok
+    -- offset 0: read once; flattened, the check ran twice (for the flag and to guard the messages).
+    select exists (select 1 from group_members gm where gm.group_id = v."groupId" and gm.user_id = v."userId") as ok offset 0
   ) member
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
