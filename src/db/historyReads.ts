@@ -121,6 +121,31 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
     where x.pos > v.skip and x.pos <= v.skip + v.take
   ) h on true`;
 
+/**
+ * A dialog's messages as reply rows, with the two names from its `dialogs` row `d` (joined once,
+ * not per message). The caller adds the page's bounds on `m` and `d`. Timestamps are written by
+ * PostgreSQL in the exact text `Date.prototype.toISOString` gives.
+ */
+const dialogMessages = (sql: Sql) => sql`
+  select m.id, m.sender_id, m.receiver_id,
+         case when m.receiver_id = d.user_lo then ulo.first_name else uhi.first_name end as "receverName",
+         case when m.sender_id = d.user_lo then ulo.first_name else uhi.first_name end as "senderName",
+         m.content, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.seq,
+         to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
+         to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"
+  from dialogs d
+  join users ulo on ulo.id = d.user_lo
+  join users uhi on uhi.id = d.user_hi
+  join messages m on m.receiver_id is not null
+    and least(m.sender_id, m.receiver_id) = d.user_lo and greatest(m.sender_id, m.receiver_id) = d.user_hi`;
+
+/** A group message `m` as a reply row's columns. */
+const groupMessageColumns = (sql: Sql) => sql`
+  m.id, m.sender_id, (select first_name from users where id = m.sender_id) as "senderName", m.group_id,
+  to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.content, m.seq,
+  to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
+  to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"`;
+
 /** Newest first, a page of each item's dialog (lo, hi), from its `dialogs` row: the two names are read once there. */
 export const dialogPagesStatement = (sql: Sql, items: readonly DialogPageItem[]) => sql<DataRow[]>`
   select v.ord, coalesce(p.data, '[]') as data
@@ -128,17 +153,7 @@ export const dialogPagesStatement = (sql: Sql, items: readonly DialogPageItem[])
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      select m.id, m.sender_id, m.receiver_id,
-             case when m.receiver_id = d.user_lo then ulo.first_name else uhi.first_name end as "receverName",
-             case when m.sender_id = d.user_lo then ulo.first_name else uhi.first_name end as "senderName",
-             m.content, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.seq,
-             to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
-             to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"
-      from dialogs d
-      join users ulo on ulo.id = d.user_lo
-      join users uhi on uhi.id = d.user_hi
-      join messages m on m.receiver_id is not null
-        and least(m.sender_id, m.receiver_id) = d.user_lo and greatest(m.sender_id, m.receiver_id) = d.user_hi
+      ${dialogMessages(sql)}
         and m.seq > d.last_seq - v.skip - v.take and m.seq <= d.last_seq - v.skip
       where d.user_lo = v.lo and d.user_hi = v.hi
     ) h
@@ -155,10 +170,7 @@ export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[]) =
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      select m.id, m.sender_id, (select first_name from users where id = m.sender_id) as "senderName", m.group_id,
-             to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.content, m.seq,
-             to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
-             to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"
+      select ${groupMessageColumns(sql)}
       from groups g
       join messages m on m.group_id = g.id and m.seq > g.last_seq - v.skip - v.take and m.seq <= g.last_seq - v.skip
       where member.ok and g.id = v."groupId"
@@ -175,17 +187,7 @@ export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: 
     select coalesce((
       select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
       from (
-        select m.id, m.sender_id, m.receiver_id,
-               case when m.receiver_id = d.user_lo then ulo.first_name else uhi.first_name end as "receverName",
-               case when m.sender_id = d.user_lo then ulo.first_name else uhi.first_name end as "senderName",
-               m.content, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.seq,
-               to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
-               to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"
-        from dialogs d
-        join users ulo on ulo.id = d.user_lo
-        join users uhi on uhi.id = d.user_hi
-        join messages m on m.receiver_id is not null
-          and least(m.sender_id, m.receiver_id) = d.user_lo and greatest(m.sender_id, m.receiver_id) = d.user_hi
+        ${dialogMessages(sql)}
         where d.user_lo = ${Math.min(me, peer)}::int and d.user_hi = ${Math.max(me, peer)}::int ${bound}
         ${order} limit ${page.limit}
       ) h
@@ -203,10 +205,7 @@ export function groupCursorStatement(sql: Sql, me: number, groupId: number, page
       then coalesce((
         select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
         from (
-          select m.id, m.sender_id, (select first_name from users where id = m.sender_id) as "senderName", m.group_id,
-                 to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.content, m.seq,
-                 to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
-                 to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"
+          select ${groupMessageColumns(sql)}
           from messages m
           where m.group_id = ${groupId} ${bound}
           ${order} limit ${page.limit}
