@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, signUp, sleep, type Account } from './helpers/client.js';
+import { Client, signUp, sleep, socketPool, type Account } from './helpers/client.js';
 import { QUIET_MS, okLoose, count, expectOnce, testPubSub } from './helpers/protocol.js';
 import { startBroker, type TestBroker } from './helpers/broker.js';
 
@@ -20,7 +20,7 @@ let broker: TestBroker;
 let db: TestDatabase;
 let env: Record<string, string>;
 let nodes: RelayProcess[] = [];
-const clients: Client[] = [];
+const sockets = socketPool();
 
 before(async () => {
   [db, broker] = await Promise.all([createTestDatabase(`cluster_presence_${kind.replace('-', '_')}`), startBroker(kind)]);
@@ -33,18 +33,14 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) c.ws.terminate();
+  sockets.terminateAll();
   await Promise.all(nodes.map((n) => n.stop()));
   // Drops the file's keys from the shared Redis, or the whole cluster.
   await broker?.stop();
   await db?.drop();
 });
 
-async function connect(n: RelayProcess, account: Account): Promise<Client> {
-  const c = await Client.connect(n.ws, account.token);
-  clients.push(c);
-  return c;
-}
+const connect = (n: RelayProcess, account: Account): Promise<Client> => sockets.connect(n.ws, account.token);
 
 const isPresence = (userId: number, online: boolean) => (d: any) => d.userId === userId && d.online === online;
 

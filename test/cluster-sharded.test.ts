@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, http, signUp, type Account } from './helpers/client.js';
+import { http, signUp, socketPool, type Account, type Client } from './helpers/client.js';
 import { QUIET_MS, okLoose, count, expectOnce } from './helpers/protocol.js';
 import { startBroker, type TestBroker } from './helpers/broker.js';
 import type { OwnRedisCluster } from './helpers/redis-cluster.js';
@@ -18,7 +18,7 @@ let broker: TestBroker;
 let cluster: OwnRedisCluster;
 let a: RelayProcess;
 let b: RelayProcess;
-const clients: Client[] = [];
+const sockets = socketPool();
 
 before(async () => {
   [db, broker] = await Promise.all([createTestDatabase('cluster_sharded'), startBroker('redis-cluster')]);
@@ -29,17 +29,13 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) c.ws.terminate();
+  sockets.terminateAll();
   await Promise.all([a?.stop(), b?.stop()]);
   await broker?.stop();
   await db?.drop();
 });
 
-async function connect(n: RelayProcess, account: Account): Promise<Client> {
-  const c = await Client.connect(n.ws, account.token);
-  clients.push(c);
-  return c;
-}
+const connect = (n: RelayProcess, account: Account): Promise<Client> => sockets.connect(n.ws, account.token);
 
 const ready = (n: RelayProcess) => async (): Promise<boolean> => {
   const res = await http(n.http, 'GET', '/ready');

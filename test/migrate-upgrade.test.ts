@@ -10,7 +10,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
-import { Client, http } from './helpers/client.js';
+import { http, socketPool, type Client } from './helpers/client.js';
 import { ok } from './helpers/protocol.js';
 import { migrate, defaultMigrationsDir } from '../src/db/migrate.js';
 import { hashPassword } from '../src/auth/passwords.js';
@@ -21,7 +21,7 @@ let db: TestDatabase;
 let sql: postgres.Sql;
 let relay: RelayProcess | undefined;
 let v1Dir: string;
-const clients: Client[] = [];
+const sockets = socketPool();
 
 interface V1 { ann: number; bob: number; cid: number; team: number; quiet: number; empty: number }
 let v1: V1;
@@ -69,7 +69,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) c.ws.terminate();
+  sockets.terminateAll();
   await relay?.stop();
   await sql?.end();
   await rm(v1Dir, { recursive: true, force: true });
@@ -118,9 +118,7 @@ test('after the upgrade: nothing unread, and the next message continues the seq'
   const login = async (email: string): Promise<Client> => {
     const res = await http(relay!.http, 'POST', '/auth/login', { body: { email, password: 'password123' } });
     assert.equal(res.status, 200);
-    const c = await Client.connect(relay!.ws, res.body.token as string);
-    clients.push(c);
-    return c;
+    return sockets.connect(relay!.ws, res.body.token as string);
   };
   const ann = await login('ann@v1.test');
   const cid = await login('cid@v1.test');

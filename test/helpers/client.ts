@@ -129,4 +129,22 @@ export class Client {
   }
 }
 
+/**
+ * The sockets one test file opens, dropped together in its `after` whatever state the tests left
+ * them in (a node killed, a socket already closed by the server).
+ */
+export function socketPool() {
+  const open: Client[] = [];
+  return {
+    async connect(url: string, token: string, how?: 'header' | 'protocol'): Promise<Client> {
+      const c = await Client.connect(url, token, how);
+      open.push(c);
+      return c;
+    },
+    terminateAll(): void {
+      for (const c of open) c.ws.terminate();
+    },
+  };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
