@@ -1,6 +1,6 @@
 import type { WebSocketBehavior } from 'uWebSockets.js';
 import type { Services } from '../services.js';
-import type { Session } from './session.js';
+import type { Session, Socket } from './session.js';
 import { handlers } from './handlers/index.js';
 import { CloseCode, groupTopic, userTopic } from '../protocol.js';
 import { takeToken } from './rateLimit.js';
@@ -24,6 +24,21 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
   const { config, log, metrics } = s;
   const enqueue = createRequestQueue(s);
 
+  /** Registers a socket whose upgrade has completed: subscriptions, presence, a re-check if needed. */
+  function admit(ws: Socket): void {
+    const session = ws.getUserData();
+    s.sessions.add(ws);
+    metrics.connections.inc();
+    if (s.sessions.count(session.userId) === 1) s.presence.up(session.userId);
+    ws.subscribe(userTopic(session.userId));
+    for (const g of session.initialGroups ?? []) ws.subscribe(groupTopic(g));
+    session.initialGroups = null;
+    if (s.sessions.controlSeq !== session.controlSeq) {
+      resyncSockets(s.users, s.sessions, [ws]).catch((err: unknown) => log.warn({ err }, 'socket re-check failed'));
+    }
+  }
+  const { upgrade, open } = createUpgrade(s, admit);
+
   return {
     maxPayloadLength: UWS_PAYLOAD_CAP,
     idleTimeout: config.WS_IDLE_TIMEOUT,
@@ -33,20 +48,9 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
     maxBackpressure: config.WS_MAX_BACKPRESSURE * 2,
     closeOnBackpressureLimit: 0,
 
-    upgrade: createUpgrade(s),
-
-    open(ws) {
-      const session = ws.getUserData();
-      s.sessions.add(ws);
-      metrics.connections.inc();
-      if (s.sessions.count(session.userId) === 1) s.presence.up(session.userId);
-      ws.subscribe(userTopic(session.userId));
-      for (const g of session.initialGroups ?? []) ws.subscribe(groupTopic(g));
-      session.initialGroups = null;
-      if (s.sessions.controlSeq !== session.controlSeq) {
-        resyncSockets(s.users, s.sessions, [ws]).catch((err: unknown) => log.warn({ err }, 'socket re-check failed'));
-      }
-    },
+    upgrade,
+    // Only hands the socket to upgrade.ts, which admits it once uWS's cork has returned (see there).
+    open,
 
     message(ws, message, isBinary) {
       const session = ws.getUserData();
@@ -78,6 +82,8 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
       const session = ws.getUserData();
       session.closed = true;
       session.queue = null;
+      // Closed inside its upgrade, before it was admitted: nothing to undo.
+      if (session.initialGroups !== null) return;
       s.sessions.remove(ws);
       metrics.connections.dec();
       if (s.sessions.count(session.userId) === 0) s.presence.down(session.userId, Date.now());

@@ -17,7 +17,7 @@ export interface Session {
   lastControl: number;
   /** Token expiry (s since epoch); the socket is closed with 4001 then. */
   exp: number;
-  /** Group ids known at upgrade; subscribed in `open`, then dropped. */
+  /** Group ids known at upgrade; subscribed when the socket is admitted, then null (so null = admitted). */
   initialGroups: number[] | null;
   /** Requests wait here so replies keep arrival order while handlers await the database. */
   queue: Job[] | null;

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import type { Services } from '../services.js';
-import type { Session } from './session.js';
+import type { Session, Socket } from './session.js';
 import { bearerToken } from '../auth/authenticate.js';
 import { ErrorCode } from '../protocol.js';
 import { STORE_UNAVAILABLE } from '../db/errors.js';
@@ -11,10 +11,22 @@ import { protocolToken } from './envelope.js';
 /**
  * The WebSocket upgrade: authenticates the token and checks the per-user connection limit
  * before accepting; a refusal is an ordinary HTTP error answer (same body and headers as every other).
+ *
+ * Workaround for uNetworking/uWebSockets#1928 (fixed upstream by #1929, in builds this glibc cannot
+ * load): an upgrade that resumes after an await must run inside `res.cork`, and uWS 20.30 calls
+ * `open` from inside it. When the cork returns it takes the upgraded socket for the HTTP response
+ * still (the poll was reallocated in place), reads the response's state from memory the upgrade
+ * has freed, and may shut the new socket down: the client sees 1006 right after 101. Whatever
+ * `open` allocates (subscriptions, a Redis SUBSCRIBE) can land in that memory. So `open` only hands
+ * the socket back here, and `admit` does the real work once the cork has returned; a socket closed
+ * inside the cork anyway is logged, so that it is seen rather than guessed at.
  */
-export function createUpgrade(s: Services) {
+export function createUpgrade(s: Services, admit: (ws: Socket) => void) {
   const { config, log, metrics } = s;
-  return function upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+  // Set by `open`, which uWS calls synchronously inside res.upgrade.
+  let opened: Socket | undefined;
+
+  function upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     // uWS frees `req` at the first await: copy what we need now.
     const key = req.getHeader('sec-websocket-key');
     const protocols = req.getHeader('sec-websocket-protocol');
@@ -44,6 +56,13 @@ export function createUpgrade(s: Services) {
           queue: null, busy: false, closed: false, rateAllowance: config.WS_RATE_BURST, rateRefilledAt: Date.now(), strikes: 0,
         };
         res.cork(() => res.upgrade(session, key, fromProtocol ? 'auth' : '', extensions, context));
+        const ws = opened;
+        opened = undefined;
+        if (ws === undefined || session.closed) {
+          log.warn({ userId: me.id }, 'socket closed inside its upgrade (uNetworking/uWebSockets#1928)');
+          return;
+        }
+        admit(ws);
       } catch (err) {
         const f = reportFailure(err, { log, count: (kind) => metrics.dbErrors.inc({ kind }) }, 'upgrade failed');
         // A bad token is 401; a server-side failure is 503 either way, so the client retries.
@@ -51,5 +70,10 @@ export function createUpgrade(s: Services) {
         refuse(ErrorCode.UNAVAILABLE, f.kind === 'unavailable' ? STORE_UNAVAILABLE : 'Internal error');
       }
     })();
+  }
+
+  return {
+    upgrade,
+    open(ws: Socket): void { opened = ws; },
   };
 }
