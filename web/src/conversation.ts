@@ -31,6 +31,8 @@ export class ConversationView {
   private hasMore = true;
   private loading = false;
   private pendingSeq = 0;
+  /** Each message's element and what it was drawn from: an update redraws only what changed. */
+  private drawn = new Map<string, { look: string; el: HTMLElement }>();
 
   constructor(
     readonly active: Active,
@@ -158,9 +160,32 @@ export class ConversationView {
   }
 
   render(scrollToEnd: boolean): void {
-    this.list.replaceChildren(...this.messages.map((m) => this.item(m)));
-    if (this.messages.length === 0) this.list.append(h('li', { class: 'empty' }, 'No messages yet. Say hello!'));
+    if (this.messages.length === 0) {
+      this.drawn.clear();
+      this.list.replaceChildren(h('li', { class: 'empty' }, 'No messages yet. Say hello!'));
+    } else {
+      // Unchanged messages keep their element: a push (a receipt, a new message, an edit) arriving
+      // between a press and a release on a message's button would otherwise swallow the click, and
+      // a text selection inside a message would vanish.
+      const drawn = new Map<string, { look: string; el: HTMLElement }>();
+      const els = this.messages.map((m) => {
+        const look = this.lookOf(m);
+        const before = this.drawn.get(m.key);
+        const el = before?.look === look ? before.el : this.item(m);
+        drawn.set(m.key, { look, el });
+        return el;
+      });
+      this.drawn = drawn;
+      els.forEach((el, i) => { if (this.list.children[i] !== el) this.list.insertBefore(el, this.list.children[i] ?? null); });
+      while (this.list.children.length > els.length) this.list.lastElementChild!.remove();
+    }
     if (scrollToEnd) this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  /** Everything `item` draws a message from. */
+  private lookOf(m: UiMessage): string {
+    const read = this.active.kind === 'dialog' && m.id <= this.peerLastReadId;
+    return JSON.stringify([m.id, m.status, m.error, m.content, m.editedAt, m.deletedAt, m.createdAt, m.senderName, read]);
   }
 
   private item(m: UiMessage): HTMLElement {
