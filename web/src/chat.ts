@@ -1,5 +1,5 @@
 import type { ChatListRow, ConnectionState, RelayClient, RelayHttp, User } from 'relay-client';
-import { h, clear, describe, timeOf } from './dom.js';
+import { h, clear, describe, timeOf, KeyedList } from './dom.js';
 import { ConversationView, belongsTo, refOf, type Active, type UiMessage } from './conversation.js';
 import { membersPanel } from './members.js';
 
@@ -11,12 +11,17 @@ const STATE_TEXT: Record<ConnectionState, string> = {
 const TYPING_SHOW_MS = 5000;
 const TYPING_SEND_MS = 2000;
 
+/** A chat's key in the list (and its `data-chat`). */
+const chatKey = (a: Active): string => (a.kind === 'group' ? `g${a.groupId}` : `d${a.peerId}`);
+
 /** The signed-in screen: chat list, people search, new group, the open conversation, members. */
 export class ChatApp {
   readonly root: HTMLElement;
   private readonly stateBadge = h('span', { class: 'state', role: 'status', 'aria-live': 'polite' }, 'Connecting…');
   private readonly errorBar = h('p', { class: 'error banner', role: 'alert', hidden: true });
   private readonly chatList = h('ul', { class: 'chats', 'aria-label': 'Chats' });
+  private readonly chatRows = new KeyedList<ChatListRow>(this.chatList, (r) => chatKey(this.rowActive(r)),
+    (r) => JSON.stringify(this.rowView(r)), (r) => this.chatRow(r));
   private readonly searchResults = h('ul', { class: 'results', 'aria-label': 'People found' });
   private readonly pane = h('section', { class: 'pane', 'aria-label': 'Conversation' });
   private chats: ChatListRow[] = [];
@@ -176,23 +181,28 @@ export class ChatApp {
   }
 
   private renderChats(): void {
-    clear(this.chatList);
-    if (this.chats.length === 0) this.chatList.append(h('li', { class: 'empty' }, 'No chats yet: find someone or create a group.'));
-    for (const r of this.chats) {
-      const a = this.rowActive(r);
-      const unread = r.unreadCount ?? 0;
-      const current = this.view && (a.kind === 'group' ? this.view.active.kind === 'group' && this.view.active.groupId === a.groupId
-        : this.view.active.kind === 'dialog' && this.view.active.peerId === a.peerId);
-      const last = r.id === null ? 'No messages yet' : r.deletedAt ? 'Message deleted'
-        : `${r.senderId === this.me.id ? 'You' : r.senderName ?? ''}: ${r.content ?? ''}`;
-      this.chatList.append(h('li', {},
-        h('button', { type: 'button', class: `chat${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null,
-          'data-chat': a.kind === 'group' ? `g${a.groupId}` : `d${a.peerId}`, onclick: () => void this.open(a) },
-          h('span', { class: 'name' }, a.kind === 'group' ? `# ${a.name}` : a.name),
-          h('span', { class: 'last' }, last),
-          h('time', { datetime: r.createdAt }, timeOf(r.createdAt)),
-          unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread) : null)));
-    }
+    this.chatRows.render(this.chats, () => h('li', { class: 'empty' }, 'No chats yet: find someone or create a group.'));
+  }
+
+  /** Everything a chat row is drawn from. */
+  private rowView(r: ChatListRow) {
+    const a = this.rowActive(r);
+    const current = this.view !== undefined && (a.kind === 'group' ? this.view.active.kind === 'group' && this.view.active.groupId === a.groupId
+      : this.view.active.kind === 'dialog' && this.view.active.peerId === a.peerId);
+    const last = r.id === null ? 'No messages yet' : r.deletedAt ? 'Message deleted'
+      : `${r.senderId === this.me.id ? 'You' : r.senderName ?? ''}: ${r.content ?? ''}`;
+    return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0 };
+  }
+
+  private chatRow(r: ChatListRow): HTMLElement {
+    const { a, current, last, createdAt, unread } = this.rowView(r);
+    return h('li', {},
+      h('button', { type: 'button', class: `chat${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null,
+        'data-chat': chatKey(a), onclick: () => void this.open(a) },
+        h('span', { class: 'name' }, a.kind === 'group' ? `# ${a.name}` : a.name),
+        h('span', { class: 'last' }, last),
+        h('time', { datetime: createdAt }, timeOf(createdAt)),
+        unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread) : null));
   }
 
   // ---------- people search ----------

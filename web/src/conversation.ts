@@ -1,5 +1,5 @@
 import type { ChatMessage, ConversationRef, RelayClient } from 'relay-client';
-import { h, timeOf, describe } from './dom.js';
+import { h, timeOf, describe, KeyedList } from './dom.js';
 
 export type Active = { kind: 'dialog'; peerId: number; name: string } | { kind: 'group'; groupId: number; name: string };
 
@@ -31,8 +31,7 @@ export class ConversationView {
   private hasMore = true;
   private loading = false;
   private pendingSeq = 0;
-  /** Each message's element and what it was drawn from: an update redraws only what changed. */
-  private drawn = new Map<string, { look: string; el: HTMLElement }>();
+  private readonly drawn = new KeyedList<UiMessage>(this.list, (m) => m.key, (m) => this.lookOf(m), (m) => this.item(m));
 
   constructor(
     readonly active: Active,
@@ -160,25 +159,7 @@ export class ConversationView {
   }
 
   render(scrollToEnd: boolean): void {
-    if (this.messages.length === 0) {
-      this.drawn.clear();
-      this.list.replaceChildren(h('li', { class: 'empty' }, 'No messages yet. Say hello!'));
-    } else {
-      // Unchanged messages keep their element: a push (a receipt, a new message, an edit) arriving
-      // between a press and a release on a message's button would otherwise swallow the click, and
-      // a text selection inside a message would vanish.
-      const drawn = new Map<string, { look: string; el: HTMLElement }>();
-      const els = this.messages.map((m) => {
-        const look = this.lookOf(m);
-        const before = this.drawn.get(m.key);
-        const el = before?.look === look ? before.el : this.item(m);
-        drawn.set(m.key, { look, el });
-        return el;
-      });
-      this.drawn = drawn;
-      els.forEach((el, i) => { if (this.list.children[i] !== el) this.list.insertBefore(el, this.list.children[i] ?? null); });
-      while (this.list.children.length > els.length) this.list.lastElementChild!.remove();
-    }
+    this.drawn.render(this.messages, () => h('li', { class: 'empty' }, 'No messages yet. Say hello!'));
     if (scrollToEnd) this.list.scrollTop = this.list.scrollHeight;
   }
 

@@ -25,3 +25,40 @@ export const timeOf = (iso: string): string =>
 
 /** An error as one line of text for the user. */
 export const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * A list drawn by key: an item whose look (a string of everything its element is drawn from) did
+ * not change keeps its element. A push redrawing a list between the press and the release of a
+ * button in it would otherwise swallow the click, and a text selection in it would vanish.
+ */
+export class KeyedList<T> {
+  private drawn = new Map<string, { look: string; el: HTMLElement }>();
+
+  constructor(
+    private readonly parent: HTMLElement,
+    private readonly keyOf: (item: T) => string,
+    private readonly lookOf: (item: T) => string,
+    private readonly draw: (item: T) => HTMLElement,
+  ) {}
+
+  render(items: readonly T[], empty: () => HTMLElement): void {
+    if (items.length === 0) {
+      this.drawn.clear();
+      this.parent.replaceChildren(empty());
+      return;
+    }
+    const drawn = new Map<string, { look: string; el: HTMLElement }>();
+    const els = items.map((item) => {
+      const key = this.keyOf(item);
+      const look = this.lookOf(item);
+      const before = this.drawn.get(key);
+      const el = before?.look === look ? before.el : this.draw(item);
+      drawn.set(key, { look, el });
+      return el;
+    });
+    this.drawn = drawn;
+    const children = this.parent.children;
+    els.forEach((el, i) => { if (children[i] !== el) this.parent.insertBefore(el, children[i] ?? null); });
+    while (children.length > els.length) this.parent.lastElementChild!.remove();
+  }
+}
