@@ -1,5 +1,6 @@
 // Upgrading a v1 database: only 001 and 002 are applied, v1 data is written the way v1 wrote it,
-// then the server starts on it and applies 003_conversation_state.sql. Existing messages get
+// then the server starts on it and applies 003_conversation_state.sql (and the later ones: 006 copies
+// each conversation's newest message into its row). Existing messages get
 // their seqs in id order per conversation, every existing member's marker starts at its
 // conversation's newest message, nothing is lost; and the upgraded data works over a socket.
 import { test, before, after } from 'node:test';
@@ -62,6 +63,11 @@ before(async () => {
     await sql`insert into messages (sender_id, receiver_id, group_id, content) values (${sender}, ${receiver}, ${group}, ${`v1 message ${i}`})`;
   }
   await sql`update messages set deleted_at = now() where id = (select min(id) from messages where group_id = ${v1.quiet})`;
+  // Newest messages that changed after they were sent: 006 copies them as they are now.
+  await sql`update messages set deleted_at = now(), updated_at = now() where id = (select max(id) from messages where receiver_id = sender_id)`;
+  await sql`
+    update messages set content = 'v1 message, edited', updated_at = now() + interval '1 minute'
+    where id = (select max(id) from messages where group_id = ${v1.team})`;
   await sql`
     insert into dialogs (user_lo, user_hi)
     select distinct least(sender_id, receiver_id), greatest(sender_id, receiver_id) from messages where receiver_id is not null`;
@@ -114,6 +120,24 @@ test('the server upgrades a v1 database with 003: seqs in id order, markers at t
   }
 });
 
+test('006 copies each conversation\'s newest message into its row, as it is (edited, deleted)', async () => {
+  assert.ok(relay!.logs.some((l) => l.msg === 'migration applied' && l.migration === '006_chat_list_last_message.sql'));
+  for (const table of ['groups', 'dialogs'] as const) {
+    const rows = await sql<{ copied: number; differ: number; empty: number }[]>`
+      select count(m.id)::int as copied,
+             count(*) filter (where m.id is not null and (c.last_sender_id, c.last_content, c.last_created_at, c.last_updated_at, c.last_deleted_at)
+               is distinct from (m.sender_id, m.content, m.created_at, m.updated_at, m.deleted_at))::int as differ,
+             count(*) filter (where m.id is null and num_nonnulls(c.last_sender_id, c.last_content, c.last_created_at, c.last_updated_at, c.last_deleted_at) > 0)::int as empty
+      from ${sql(table)} c left join messages m on m.id = c.last_message_id`;
+    assert.deepEqual(rows[0], { copied: table === 'groups' ? 2 : 3, differ: 0, empty: 0 }, table);
+  }
+  const [edited] = await sql<{ content: string; changed: boolean }[]>`
+    select last_content as content, last_updated_at > last_created_at as changed from groups where id = ${v1.team}`;
+  assert.deepEqual(edited, { content: 'v1 message, edited', changed: true });
+  const [note] = await sql<{ deleted: boolean }[]>`select last_deleted_at is not null as deleted from dialogs where user_lo = user_hi`;
+  assert.deepEqual(note, { deleted: true });
+});
+
 test('after the upgrade: nothing unread, and the next message continues the seq', async () => {
   const login = async (email: string): Promise<Client> => {
     const res = await http(relay!.http, 'POST', '/auth/login', { body: { email, password: 'password123' } });
@@ -131,12 +155,15 @@ test('after the upgrade: nothing unread, and the next message continues the seq'
   const emptyRow = cidRows.find((r: any) => r.groupId === v1.empty);
   assert.deepEqual([emptyRow.seq, emptyRow.lastReadId], [null, null]);
   const teamRow = cidRows.find((r: any) => r.groupId === v1.team);
+  assert.equal(teamRow.content, 'v1 message, edited');
+  assert.ok(teamRow.updatedAt > teamRow.createdAt, 'its copy keeps the edit time');
   const next = await ok(ann, 'messageInGroup', { groupId: v1.team, content: 'after the upgrade' });
   assert.equal(next.seq, teamRow.seq + 1);
   assert.equal((await ok(cid, 'listLastMessage', { limit: 100 })).find((r: any) => r.groupId === v1.team).unreadCount, 1);
   const dm = await ok(cid, 'privateMessage', { receiverId: v1.ann, content: 'after, privately' });
   const annDialog = (await ok(ann, 'listLastMessage', { limit: 100 })).find((r: any) => r.id === dm.id);
   assert.equal(annDialog.seq, dm.seq);
+  assert.deepEqual([annDialog.content, annDialog.senderId, annDialog.receiverId, annDialog.createdAt], ['after, privately', v1.cid, v1.ann, dm.createdAt]);
   assert.equal(annDialog.unreadCount, 1);
   const quiet = await ok(cid, 'getlatestMessageGroup', { groupId: v1.quiet, limit: 100 });
   assert.deepEqual(quiet.map((r: any) => r.seq), quiet.map((_: unknown, i: number) => quiet.length - i));

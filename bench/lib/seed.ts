@@ -121,7 +121,8 @@ export async function seedPartners(sql: postgres.Sql, users: IdRange, partners: 
  *
  * Each message's seq follows from the layout (the j-th message of a conversation has seq j + 1,
  * ids ascending), as the server would have drawn it on the scenario's fresh database; then each
- * conversation row gets its last_seq and last_message_id. Read markers stay at nothing read.
+ * conversation row gets its last_seq and last_message_id (and, from sql/006, its copy of that
+ * message). Read markers stay at nothing read.
  */
 export async function seedMessages(sql: postgres.Sql, groups: GroupLayout, dialogs: DialogLayout, count: number): Promise<IdRange> {
   const first = await nextId(sql, 'messages');
@@ -149,15 +150,26 @@ export async function seedMessages(sql: postgres.Sql, groups: GroupLayout, dialo
          from (select n, n / 2 as k from generate_series(0, $2::int - 1) n) s`,
         [first, count],
       );
+    // The copy of the newest message (sql/006) the chat list reads, as the send statement writes
+    // it; left out on a schema without it (a server built before 006, run with --entry).
+    const [schema] = await session<{ copy: boolean }[]>`
+      select exists (select 1 from information_schema.columns
+                     where table_schema = current_schema() and table_name = 'groups' and column_name = 'last_content') as copy`;
+    const copy = schema?.copy === true
+      ? `, last_sender_id = m.sender_id, last_content = m.content, last_created_at = m.created_at,
+         last_updated_at = m.updated_at, last_deleted_at = m.deleted_at`
+      : '';
     await session.unsafe(
-      `update groups g set last_seq = c.seq, last_message_id = c.id
+      `update groups g set last_seq = c.seq, last_message_id = c.id ${copy}
        from (select group_id, max(seq) as seq, max(id) as id from messages where group_id is not null group by group_id) c
+       join messages m on m.id = c.id
        where g.id = c.group_id`,
     );
     await session.unsafe(
-      `update dialogs d set last_seq = c.seq, last_message_id = c.id
+      `update dialogs d set last_seq = c.seq, last_message_id = c.id ${copy}
        from (select least(sender_id, receiver_id) as lo, greatest(sender_id, receiver_id) as hi, max(seq) as seq, max(id) as id
              from messages where receiver_id is not null group by 1, 2) c
+       join messages m on m.id = c.id
        where d.user_lo = c.lo and d.user_hi = c.hi`,
     );
   } finally {

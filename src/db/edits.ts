@@ -34,14 +34,32 @@ const target = (sql: Sql, me: number, messageId: number) => sql`
   where m.id = ${messageId}
   and (gm.user_id is not null or (m.receiver_id is not null and ${me}::int in (m.sender_id, m.receiver_id)))`;
 
+/**
+ * A conversation row keeps a copy of its newest message for the chat list (006): when the changed
+ * message (`upd`) is that one, the copy changes in the same statement. Its row is found by key and
+ * is only the newest while last_message_id says so: a send that got there first (its lock is waited
+ * for, then the condition read again) has replaced the copy with its own message.
+ */
+const changeCopy = (sql: Sql) => sql`
+  group_copy as (
+    update groups g set last_content = upd.content, last_updated_at = upd.updated_at, last_deleted_at = upd.deleted_at
+    from upd
+    where g.id = upd.group_id and g.last_message_id = upd.id
+  ), dialog_copy as (
+    update dialogs d set last_content = upd.content, last_updated_at = upd.updated_at, last_deleted_at = upd.deleted_at
+    from upd
+    where upd.receiver_id is not null and d.user_lo = least(upd.sender_id, upd.receiver_id)
+      and d.user_hi = greatest(upd.sender_id, upd.receiver_id) and d.last_message_id = upd.id
+  )`;
+
 /** Edit (exported, like delete, for the query-plan checks). */
 export const editStatement = (sql: Sql, me: number, messageId: number, content: string) => sql<ChangeRow[]>`
   with t as (${target(sql, me, messageId)}), upd as (
     update messages m set content = ${content}, edited_at = now(), updated_at = now()
     from t
     where m.id = t.id and m.sender_id = ${me} and m.deleted_at is null
-    returning m.content, m.edited_at
-  )
+    returning m.id, m.group_id, m.sender_id, m.receiver_id, m.content, m.edited_at, m.updated_at, m.deleted_at
+  ), ${changeCopy(sql)}
   select t.deleted_at is null as visible, t.sender_id = ${me} as allowed, exists (select 1 from upd) as changed,
          t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
          coalesce(upd.content, '') as content, t.created_at as "createdAt", upd.edited_at as "editedAt",
@@ -56,8 +74,8 @@ export const deleteStatement = (sql: Sql, me: number, messageId: number) => sql<
     update messages m set content = '', deleted_at = now(), updated_at = now()
     from allowed a
     where m.id = a.id and m.deleted_at is null
-    returning m.deleted_at
-  )
+    returning m.id, m.group_id, m.sender_id, m.receiver_id, m.content, m.updated_at, m.deleted_at
+  ), ${changeCopy(sql)}
   select true as visible, exists (select 1 from allowed) as allowed, exists (select 1 from upd) as changed,
          t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
          '' as content, t.created_at as "createdAt", t.edited_at as "editedAt",

@@ -72,12 +72,13 @@ const inOrder = (rows: readonly DataRow[], count: number): (string | null)[] => 
 
 /**
  * The chat list of each item's user: one row per conversation (each dialog partner, each group),
- * most recent activity first, `take` of them after `skip`. The conversation row points at its
- * newest message and holds its last seq beside the caller's marker: unreadCount is their
- * difference and the newest message one primary-key probe. Each membership reaches its group by
- * key through a lateral subquery that `offset 0` keeps from being flattened (flattened, the
- * planner hashed the whole `groups` table on every call). Names: only the one that is not the
- * caller's is looked up per row (the partner's, or a group message's sender); the caller's once.
+ * most recent activity first, `take` of them after `skip`. The conversation row holds a copy of its
+ * newest message (006_chat_list_last_message.sql) and its last seq beside the caller's marker:
+ * unreadCount is their difference, and no conversation costs a probe into `messages`. Each
+ * membership reaches its group by key through a lateral subquery that `offset 0` keeps from being
+ * flattened (flattened, the planner hashed the whole `groups` table on every call). Names: only the
+ * one that is not the caller's is looked up per row (the partner's, or a group message's sender);
+ * the caller's once.
  */
 export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => sql<DataRow[]>`
   select v.ord, coalesce(h.data, '[]') as data
@@ -85,23 +86,31 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
   left join lateral (
     select '[' || string_agg(row_to_json(r)::text, ',' order by x.pos) || ']' as data
     from (
-      select row_number() over (order by coalesce(m.created_at, c.joined_at) desc, m.id desc nulls last, c.group_id) as pos,
-             m.id, m.sender_id, m.receiver_id, m.content, m.created_at, m.updated_at, m.deleted_at, m.seq,
-             c.group_id, c.group_name, c.joined_at, c.last_seq, c.read_seq, c.read_id, c.peer_read_id
+      select row_number() over (order by coalesce(c.created_at, c.joined_at) desc, c.id desc nulls last, c.group_id) as pos, c.*
       from (
-        select null::int as group_id, null::text as group_name, null::timestamptz as joined_at, d.last_message_id, d.last_seq,
+        -- A dialog's last receiver is the side that did not send it (both sides are the caller in a note to oneself).
+        select d.last_message_id as id, d.last_sender_id as sender_id,
+               case when d.last_sender_id = d.user_lo then d.user_hi else d.user_lo end as receiver_id,
+               null::int as group_id, null::text as group_name, d.last_content as content, d.last_created_at as created_at,
+               d.last_updated_at as updated_at, d.last_deleted_at as deleted_at, null::timestamptz as joined_at, d.last_seq,
                d.lo_last_read_id as read_id, d.lo_last_read_seq as read_seq, d.hi_last_read_id as peer_read_id
         from dialogs d where d.user_lo = v."userId" and d.last_message_id is not null
         union all
-        select null, null, null, d.last_message_id, d.last_seq, d.hi_last_read_id, d.hi_last_read_seq, d.lo_last_read_id
+        select d.last_message_id, d.last_sender_id, case when d.last_sender_id = d.user_lo then d.user_hi else d.user_lo end,
+               null, null, d.last_content, d.last_created_at, d.last_updated_at, d.last_deleted_at, null, d.last_seq,
+               d.hi_last_read_id, d.hi_last_read_seq, d.lo_last_read_id
         from dialogs d where d.user_hi = v."userId" and d.user_lo <> v."userId" and d.last_message_id is not null
         union all
-        select gm.group_id, g.name, gm.joined_at, g.last_message_id, g.last_seq, gm.last_read_id, gm.last_read_seq, null
+        select g.last_message_id, g.last_sender_id, null, gm.group_id, g.name, g.last_content, g.last_created_at,
+               g.last_updated_at, g.last_deleted_at, gm.joined_at, g.last_seq, gm.last_read_id, gm.last_read_seq, null
         from group_members gm
-        cross join lateral (select g.name, g.last_message_id, g.last_seq from groups g where g.id = gm.group_id offset 0) g
+        cross join lateral (
+          select g.name, g.last_message_id, g.last_sender_id, g.last_content, g.last_created_at, g.last_updated_at,
+                 g.last_deleted_at, g.last_seq
+          from groups g where g.id = gm.group_id offset 0
+        ) g
         where gm.user_id = v."userId"
       ) c
-      left join messages m on m.id = c.last_message_id
     ) x
     cross join lateral (
       select x.id, x.sender_id as "senderId",
@@ -115,7 +124,7 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
              to_char(coalesce(x.created_at, x.joined_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt",
              to_char(x.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt",
              to_char(x.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
-             x.seq, greatest(x.last_seq - x.read_seq, 0) as "unreadCount",
+             case when x.id is not null then x.last_seq end as seq, greatest(x.last_seq - x.read_seq, 0) as "unreadCount",
              x.read_id as "lastReadId", x.peer_read_id as "peerLastReadId"
     ) r
     where x.pos > v.skip and x.pos <= v.skip + v.take

@@ -47,7 +47,8 @@ interface BatchRow {
  *   2. only then are message ids drawn: a batch that waited for the lock draws larger ids than
  *      the one it waited for, so within a conversation id order is seq order on every node;
  *   3. seq = the row's last_seq + the message's rank by id in the batch; the row gets the new
- *      last_seq and last_message_id, in that one update.
+ *      last_seq, last_message_id and its copy of that newest message (sender, content, times:
+ *      what the chat list shows), in that one update.
  * The lock lasts as long as the statement: one round trip.
  *
  * The planner cannot size these CTEs (it guesses one row or a few), so a join of two of them may
@@ -116,13 +117,23 @@ export function createSends(sql: Sql) {
       select f.*, nextval('messages_id_seq') as id, l.name as group_name, l.last_seq as base
       from fresh f join locked l on l.id = f.group_id
     ), numbered as materialized (
-      select ok.*, ok.base + row_number() over (partition by ok.group_id order by ok.id) as seq, now() as created_at from ok
+      select ok.*, ok.base + row_number() over (partition by ok.group_id order by ok.id) as seq,
+             row_number() over (partition by ok.group_id order by ok.id) = count(*) over (partition by ok.group_id) as newest,
+             now() as created_at
+      from ok
     ), ins as (
       insert into messages (id, seq, sender_id, group_id, content, client_message_id, created_at)
       select id, seq, sender_id, group_id, content, client_message_id, created_at from numbered order by id
     ), bump as (
-      update groups g set last_seq = c.seq, last_message_id = c.id
-      from (select group_id, max(seq) as seq, max(id) as id from numbered group by group_id) c
+      -- The pointer, and the copy of the newest message the chat list reads (its updated_at is
+      -- its created_at: both now()).
+      update groups g set last_seq = c.seq, last_message_id = c.id, last_sender_id = c.sender_id, last_content = c.content,
+        last_created_at = c.created_at, last_updated_at = c.created_at, last_deleted_at = null
+      from (
+        select group_id, max(seq) as seq, max(id) as id, max(sender_id) filter (where newest) as sender_id,
+               max(content) filter (where newest) as content, max(created_at) as created_at
+        from numbered group by group_id
+      ) c
       where g.id = c.group_id
     ), newest as (
       select distinct on (group_id, sender_id) group_id, sender_id, id, seq
@@ -177,20 +188,26 @@ export function createSends(sql: Sql) {
       select f.*, nextval('messages_id_seq') as id, l.last_seq as base
       from fresh f join locked l on l.user_lo = f.lo and l.user_hi = f.hi
     ), numbered as materialized (
-      select ok.*, ok.base + row_number() over (partition by ok.lo, ok.hi order by ok.id) as seq, now() as created_at from ok
+      select ok.*, ok.base + row_number() over (partition by ok.lo, ok.hi order by ok.id) as seq,
+             row_number() over (partition by ok.lo, ok.hi order by ok.id) = count(*) over (partition by ok.lo, ok.hi) as newest,
+             now() as created_at
+      from ok
     ), ins as (
       insert into messages (id, seq, sender_id, receiver_id, content, client_message_id, created_at)
       select id, seq, sender_id, receiver_id, content, client_message_id, created_at from numbered order by id
     ), bump as (
-      -- One update per dialog row (a row cannot be updated twice in a statement): the pointer,
-      -- and each side's marker when that side sent here (forward only; seq order is id order).
-      update dialogs d set last_seq = c.seq, last_message_id = c.id,
+      -- One update per dialog row (a row cannot be updated twice in a statement): the pointer and
+      -- the copy of the newest message (as for groups), and each side's marker when that side sent
+      -- here (forward only; seq order is id order).
+      update dialogs d set last_seq = c.seq, last_message_id = c.id, last_sender_id = c.sender_id, last_content = c.content,
+        last_created_at = c.created_at, last_updated_at = c.created_at, last_deleted_at = null,
         lo_last_read_seq = greatest(d.lo_last_read_seq, coalesce(c.lo_seq, 0)),
         lo_last_read_id = case when c.lo_seq > d.lo_last_read_seq then c.lo_id else d.lo_last_read_id end,
         hi_last_read_seq = greatest(d.hi_last_read_seq, coalesce(c.hi_seq, 0)),
         hi_last_read_id = case when c.hi_seq > d.hi_last_read_seq then c.hi_id else d.hi_last_read_id end
       from (
-        select lo, hi, max(seq) as seq, max(id) as id,
+        select lo, hi, max(seq) as seq, max(id) as id, max(sender_id) filter (where newest) as sender_id,
+               max(content) filter (where newest) as content, max(created_at) as created_at,
                max(seq) filter (where sender_id = lo) as lo_seq, max(id) filter (where sender_id = lo) as lo_id,
                max(seq) filter (where sender_id = hi) as hi_seq, max(id) filter (where sender_id = hi) as hi_id
         from numbered group by lo, hi
