@@ -66,7 +66,21 @@ export class Client {
     this.closed = new Promise((resolve) => ws.once('close', (code) => { this.closeCode = code; resolve(code); }));
   }
 
-  static connect(url: string, token: string, how: 'header' | 'protocol' = 'header'): Promise<Client> {
+  /**
+   * Opens a connection as a client does. uWS 20.30 may end a socket right after its 101
+   * (uNetworking/uWebSockets#1928, README "A known uWS bug"): the client sees 1006 at once and
+   * reconnects, as the SDK does; so does this, once.
+   */
+  static async connect(url: string, token: string, how: 'header' | 'protocol' = 'header'): Promise<Client> {
+    const c = await Client.open(url, token, how);
+    const endedAtOnce = await Promise.race([
+      c.closed.then((code) => code === 1006),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 10)),
+    ]);
+    return endedAtOnce ? Client.open(url, token, how) : c;
+  }
+
+  private static open(url: string, token: string, how: 'header' | 'protocol'): Promise<Client> {
     const ws = how === 'header'
       ? new WebSocket(url, { headers: { authorization: `Bearer ${token}` } })
       : new WebSocket(url, ['auth', token]);
