@@ -17,11 +17,11 @@ import { protocolToken } from './envelope.js';
  * `open` from inside it. When the cork returns it takes the upgraded socket for the HTTP response
  * still (the poll was reallocated in place), reads the response's state from memory the upgrade
  * has freed, and may shut the new socket down: the client sees 1006 right after 101 (4 of about
- * 28,000 handshakes in the connect bench under load with the CPU profiler on; the SDK reconnects). Nothing in the JS API
- * avoids that read short of upgrading uncorked (a syscall per header line). What the server can
- * do: `open` only hands the socket back here, `admit` registers it once the cork has returned, so
- * a socket closed inside the cork was never registered (nothing to undo, no presence flap), and
- * such a close is logged rather than silent.
+ * 28,000 handshakes in the connect bench under load with the CPU profiler on; the SDK
+ * reconnects). Nothing in the JS API avoids that read short of upgrading uncorked (a syscall per
+ * header line). What the server can do: `open` only hands the socket back here, `admit`
+ * registers it once the cork has returned, so a socket closed inside the cork was never
+ * registered (nothing to undo, no presence flap), and such a close is logged rather than silent.
  */
 export function createUpgrade(s: Services, admit: (ws: Socket) => void) {
   const { config, log, metrics } = s;
