@@ -5,6 +5,7 @@
  * launchers of the test suite (one implementation of "a Redis of one's own").
  */
 import { OwnRedis } from '../../test/helpers/redis.js';
+export { dropPrefix } from '../../test/helpers/redis.js';
 import { OwnRedisCluster } from '../../test/helpers/redis-cluster.js';
 import { track } from './lifecycle.js';
 
@@ -29,3 +30,4 @@ export async function startBenchBroker(kind: BrokerKind, shards: number): Promis
   const stop = track(() => cluster.stop());
   return { kind, env: { REDIS_CLUSTER_NODES: cluster.seeds }, pids: cluster.pids, stop };
 }
+

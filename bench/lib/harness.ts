@@ -9,7 +9,7 @@ import { createFreshDatabase, type FreshDatabase } from './database.js';
 import { track } from './lifecycle.js';
 import { launchServers, type ServerCluster } from './server.js';
 import { collectGarbage } from './gc.js';
-import { startBenchBroker, type BenchBroker, type BrokerKind } from './broker.js';
+import { dropPrefix, startBenchBroker, type BenchBroker, type BrokerKind } from './broker.js';
 import type { WsTarget } from './wsclient.js';
 
 /** Servers the bench did not start: their URLs, their database and their token secret. */
@@ -99,10 +99,15 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
   let cluster: ServerCluster | null = null;
   let broker: BenchBroker | null = null;
   let sql: postgres.Sql | null = null;
+  // A Redis the run did not start (REDIS_URL), where its nodes work under the run's own prefix
+  // (unless --server-env chose one: then it is not the run's to drop).
+  const sharedRedis = options.broker === null && options.serverEnv['REDIS_PREFIX'] === undefined
+    ? options.serverEnv['REDIS_URL'] ?? process.env['REDIS_URL'] : undefined;
   const dispose = track(async () => {
     await sql?.end({ timeout: 5 });
     await cluster?.stop();
     await broker?.stop();
+    if (sharedRedis !== undefined && database !== null) await dropPrefix(sharedRedis, `${database.name}:`);
     await database?.drop();
   });
   try {
@@ -115,7 +120,7 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
       env: {
         ...BENCH_SERVER_ENV,
         // Nodes of one run share a Redis key prefix; another run (or the tests) on the same Redis never sees it.
-        ...(options.nodes > 1 || broker !== null ? { REDIS_PREFIX: `${database.name}:` } : {}),
+        ...(hasRedis ? { REDIS_PREFIX: `${database.name}:` } : {}),
         ...broker?.env,
         ...options.serverEnv,
         DATABASE_URL: database.url,

@@ -7,7 +7,7 @@
 
 import { Redis } from 'ioredis';
 import { keySlot } from '../../src/pubsub/slot.js';
-import { SHARED_REDIS_URL, testPrefix } from './redis.js';
+import { SHARED_REDIS_URL, dropPrefix, testPrefix } from './redis.js';
 import { OwnRedisCluster } from './redis-cluster.js';
 
 export type BrokerKind = 'redis' | 'redis-cluster';
@@ -41,10 +41,8 @@ export async function startBroker(kind: BrokerKind): Promise<TestBroker> {
       },
       async stop() {
         // The shared Redis keeps what the servers stored under the prefix (presence, counters): drop it.
-        const keys: string[] = [];
-        for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 1000 })) keys.push(...(batch as string[]));
-        for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
         await redis.quit();
+        await dropPrefix(SHARED_REDIS_URL, prefix);
       },
     };
   }

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { startRelay, type RelayProcess } from './server.js';
 import { Client, sleep, type Account, type Frame } from './client.js';
-import { testPrefix } from './redis.js';
+import { SHARED_REDIS_URL, dropPrefix, testPrefix } from './redis.js';
 import { startBroker, type TestBroker } from './broker.js';
 
 export type PubSubKind = 'local' | 'redis' | 'redis-cluster';
@@ -90,6 +90,11 @@ export function useRelay(
   const nodes: RelayProcess[] = [];
   const others: RelayProcess[] = [];
   const open: Client[] = [];
+  const sharedPrefixes = new Set<string>();
+  const start = (serverEnv: Record<string, string | undefined>): Promise<RelayProcess> => {
+    if (serverEnv.REDIS_URL === SHARED_REDIS_URL && serverEnv.REDIS_PREFIX !== undefined) sharedPrefixes.add(serverEnv.REDIS_PREFIX);
+    return startRelay(serverEnv);
+  };
 
   before(async () => {
     [db, broker] = await Promise.all([
@@ -97,9 +102,9 @@ export function useRelay(
       kind === 'local' ? undefined : startBroker(kind),
     ]);
     const serverEnv = { DATABASE_URL: db.url, ...withPubSub(env, broker) };
-    relay = await startRelay(serverEnv);
+    relay = await start(serverEnv);
     // The first applied the migrations; the others find them done.
-    nodes.push(relay, ...(await Promise.all(Array.from({ length: (opts.nodes ?? 1) - 1 }, () => startRelay(serverEnv)))));
+    nodes.push(relay, ...(await Promise.all(Array.from({ length: (opts.nodes ?? 1) - 1 }, () => start(serverEnv)))));
     // The run is on the transport it claims to be, or it tests nothing new.
     const listening = relay.logs.find((l) => l.msg === 'listening');
     assert.equal(listening?.broker, brokerOf(serverEnv), `server started on ${String(listening?.broker)}`);
@@ -109,6 +114,8 @@ export function useRelay(
     for (const c of open) c.ws.terminate();
     await Promise.all([relay?.stop(), ...nodes.slice(1).map((r) => r.stop()), ...others.map((r) => r.stop())]);
     await broker?.stop();
+    // Prefixes of the servers' own on the shared Redis (a file's env, startAnother): nothing stays.
+    await Promise.all([...sharedPrefixes].map((prefix) => dropPrefix(SHARED_REDIS_URL, prefix)));
     await db?.drop();
   });
 
@@ -136,7 +143,7 @@ export function useRelay(
     async startAnother(extraEnv) {
       // A prefix of its own: like on local pub/sub, it is a separate node unless `extraEnv` says
       // otherwise (REDIS_PREFIX of the fixture's broker).
-      const r = await startRelay(withPubSub(extraEnv, broker && { ...broker, env: { ...broker.env, REDIS_PREFIX: testPrefix() } }));
+      const r = await start(withPubSub(extraEnv, broker && { ...broker, env: { ...broker.env, REDIS_PREFIX: testPrefix() } }));
       others.push(r);
       return r;
     },

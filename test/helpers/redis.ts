@@ -7,6 +7,23 @@ import { randomBytes } from 'node:crypto';
 /** The machine's Redis; TEST_REDIS_URL points elsewhere. */
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/**
+ * Deletes every key under `prefix` in the Redis at `url`: what servers stored there (presence
+ * keys live a day) must not outlast the test or bench run that chose the prefix.
+ */
+export async function dropPrefix(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+      if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** A channel prefix of this test file's own, so files sharing one Redis never hear each other. */
 export const testPrefix = (): string => `t${randomBytes(4).toString('hex')}:`;
 
