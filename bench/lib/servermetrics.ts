@@ -15,24 +15,31 @@ function gauge(text: string, name: string): number | null {
   return match?.[1] === undefined ? null : Number(match[1]);
 }
 
-export async function serverMemory(targets: readonly WsTarget[]): Promise<ServerMemory | null> {
-  let heapUsedBytes = 0;
-  let externalBytes = 0;
+/** The named gauges of every node, one scrape each, in the order asked; null when any is missing. */
+async function scrape(targets: readonly WsTarget[], names: readonly string[]): Promise<number[][] | null> {
+  const values: number[][] = [];
   for (const target of targets) {
     try {
       const answer = await fetch(`http://${target.host}:${target.port}/metrics`, { signal: AbortSignal.timeout(3000) });
       if (answer.status !== 200) return null;
       const text = await answer.text();
-      const heap = gauge(text, 'nodejs_heap_size_used_bytes');
-      const external = gauge(text, 'nodejs_external_memory_bytes');
-      if (heap === null || external === null) return null;
-      heapUsedBytes += heap;
-      externalBytes += external;
+      const read = names.map((name) => gauge(text, name));
+      if (read.some((v) => v === null)) return null;
+      values.push(read as number[]);
     } catch {
       return null;
     }
   }
-  return { heapUsedBytes, externalBytes };
+  return values;
+}
+
+export async function serverMemory(targets: readonly WsTarget[]): Promise<ServerMemory | null> {
+  const values = await scrape(targets, ['nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes']);
+  if (values === null) return null;
+  return {
+    heapUsedBytes: values.reduce((sum, [heap]) => sum + heap!, 0),
+    externalBytes: values.reduce((sum, [, external]) => sum + external!, 0),
+  };
 }
 
 /**
@@ -41,22 +48,10 @@ export async function serverMemory(targets: readonly WsTarget[]): Promise<Server
  * delay). Null when /metrics is not there.
  */
 export async function serverConnections(targets: readonly WsTarget[]): Promise<{ connections: number; loopDelayMaxMs: number } | null> {
-  let connections = 0;
-  let max = 0;
-  for (const target of targets) {
-    try {
-      const answer = await fetch(`http://${target.host}:${target.port}/metrics`, { signal: AbortSignal.timeout(3000) });
-      if (answer.status !== 200) return null;
-      const text = await answer.text();
-      const open = gauge(text, 'relay_ws_connections');
-      const lag = gauge(text, 'nodejs_eventloop_lag_max_seconds');
-      if (open === null || lag === null) return null;
-      connections += open;
-      max = Math.max(max, lag * 1000);
-    } catch {
-      return null;
-    }
-  }
+  const values = await scrape(targets, ['relay_ws_connections', 'nodejs_eventloop_lag_max_seconds']);
+  if (values === null) return null;
+  const connections = values.reduce((sum, [open]) => sum + open!, 0);
+  const max = Math.max(0, ...values.map(([, lag]) => lag! * 1000));
   return { connections, loopDelayMaxMs: Math.round(max * 10) / 10 };
 }
 
@@ -66,19 +61,9 @@ export async function serverConnections(targets: readonly WsTarget[]): Promise<{
  * Null when /metrics is not there.
  */
 export async function eventLoopDelayMaxMs(targets: readonly WsTarget[]): Promise<number | null> {
-  let max = 0;
-  for (const target of targets) {
-    try {
-      const answer = await fetch(`http://${target.host}:${target.port}/metrics`, { signal: AbortSignal.timeout(3000) });
-      if (answer.status !== 200) return null;
-      const value = gauge(await answer.text(), 'nodejs_eventloop_lag_max_seconds');
-      if (value === null) return null;
-      max = Math.max(max, value * 1000);
-    } catch {
-      return null;
-    }
-  }
-  return Math.round(max * 10) / 10;
+  const values = await scrape(targets, ['nodejs_eventloop_lag_max_seconds']);
+  if (values === null) return null;
+  return Math.round(Math.max(0, ...values.map(([lag]) => lag! * 1000)) * 10) / 10;
 }
 
 /**
@@ -87,16 +72,8 @@ export async function eventLoopDelayMaxMs(targets: readonly WsTarget[]): Promise
  * node without /metrics.
  */
 export async function eventLoopDelayP99Ms(targets: readonly WsTarget[]): Promise<(number | null)[]> {
-  return Promise.all(
-    targets.map(async (target) => {
-      try {
-        const answer = await fetch(`http://${target.host}:${target.port}/metrics`, { signal: AbortSignal.timeout(3000) });
-        if (answer.status !== 200) return null;
-        const value = gauge(await answer.text(), 'nodejs_eventloop_lag_p99_seconds');
-        return value === null ? null : Math.round(value * 10_000) / 10;
-      } catch {
-        return null;
-      }
-    }),
-  );
+  return Promise.all(targets.map(async (target) => {
+    const values = await scrape([target], ['nodejs_eventloop_lag_p99_seconds']);
+    return values === null ? null : Math.round(values[0]![0]! * 10_000) / 10;
+  }));
 }

@@ -186,12 +186,22 @@ export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[]) =
     ) h
   ) p on true`;
 
+/**
+ * A cursor page's pieces: the bound on message `m`, its order, and the same order for the
+ * aggregate over the page's rows `h` (oldest first after `afterId`, newest first before `beforeId`).
+ */
+function cursor(sql: Sql, page: Page) {
+  const after = page.afterId !== undefined;
+  return {
+    bound: after ? sql`and m.id > ${page.afterId ?? 0}` : sql`and m.id < ${page.beforeId ?? 0}`,
+    order: after ? sql`order by m.id asc` : sql`order by m.id desc`,
+    agg: after ? sql`order by h.id asc` : sql`order by h.id desc`,
+  };
+}
+
 /** One dialog by cursor: `limit` messages older than `beforeId` (newest first) or newer than `afterId` (oldest first). */
 export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: Page) {
-  const after = page.afterId !== undefined;
-  const bound = after ? sql`and m.id > ${page.afterId ?? 0}` : sql`and m.id < ${page.beforeId ?? 0}`;
-  const order = after ? sql`order by m.id asc` : sql`order by m.id desc`;
-  const agg = after ? sql`order by h.id asc` : sql`order by h.id desc`;
+  const { bound, order, agg } = cursor(sql, page);
   return sql<{ data: string }[]>`
     select coalesce((
       select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
@@ -205,10 +215,7 @@ export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: 
 
 /** One group by cursor, as dialogCursorStatement; data null if `me` is not a member. */
 export function groupCursorStatement(sql: Sql, me: number, groupId: number, page: Page) {
-  const after = page.afterId !== undefined;
-  const bound = after ? sql`and m.id > ${page.afterId ?? 0}` : sql`and m.id < ${page.beforeId ?? 0}`;
-  const order = after ? sql`order by m.id asc` : sql`order by m.id desc`;
-  const agg = after ? sql`order by h.id asc` : sql`order by h.id desc`;
+  const { bound, order, agg } = cursor(sql, page);
   return sql<{ data: string | null }[]>`
     select case when exists (select 1 from group_members gm where gm.group_id = ${groupId} and gm.user_id = ${me})
       then coalesce((

@@ -20,7 +20,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { startRelay, type RelayProcess } from './server.js';
-import { Client, sleep, type Account, type Frame } from './client.js';
+import { Client, sleep, socketPool, type Account, type Frame } from './client.js';
 import { SHARED_REDIS_URL, dropPrefix, testPrefix } from './redis.js';
 import { startBroker, type TestBroker } from './broker.js';
 
@@ -89,7 +89,7 @@ export function useRelay(
   const kind: PubSubKind = opts.broker && runKind === 'local' ? 'redis' : runKind;
   const nodes: RelayProcess[] = [];
   const others: RelayProcess[] = [];
-  const open: Client[] = [];
+  const sockets = socketPool();
   const sharedPrefixes = new Set<string>();
   const start = (serverEnv: Record<string, string | undefined>): Promise<RelayProcess> => {
     if (serverEnv.REDIS_URL === SHARED_REDIS_URL && serverEnv.REDIS_PREFIX !== undefined) sharedPrefixes.add(serverEnv.REDIS_PREFIX);
@@ -111,7 +111,7 @@ export function useRelay(
     await setup?.(fixture);
   });
   after(async () => {
-    for (const c of open) c.ws.terminate();
+    sockets.terminateAll();
     await Promise.all([relay?.stop(), ...nodes.slice(1).map((r) => r.stop()), ...others.map((r) => r.stop())]);
     await broker?.stop();
     // Prefixes of the servers' own on the shared Redis (a file's env, startAnother): nothing stays.
@@ -135,11 +135,8 @@ export function useRelay(
     get broker(): TestBroker | undefined {
       return broker;
     },
-    async connect(account, how = 'header', url = fixture.relay.ws) {
-      const c = await Client.connect(url, typeof account === 'string' ? account : account.token, how);
-      open.push(c);
-      return c;
-    },
+    connect: (account, how = 'header', url = fixture.relay.ws) =>
+      sockets.connect(url, typeof account === 'string' ? account : account.token, how),
     async startAnother(extraEnv) {
       // A prefix of its own: like on local pub/sub, it is a separate node unless `extraEnv` says
       // otherwise (REDIS_PREFIX of the fixture's broker).
