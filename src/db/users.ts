@@ -1,6 +1,9 @@
 import type { Sql } from './client.js';
 import { DELETED_NAME } from '../protocol.js';
 import { passOwnership } from './groups.js';
+import { createBatcher } from './batch.js';
+
+const INT4_MAX = 2 ** 31 - 1;
 
 /** The public shape of an account (PROTOCOL.md: `user`). */
 export interface User {
@@ -33,6 +36,21 @@ export interface UserSummary {
 }
 
 export function createUsers(sql: Sql) {
+  const socketStates = async (ids: number[]): Promise<(SocketState & { id: number })[]> => {
+    if (ids.length === 0) return [];
+    return sql<(SocketState & { id: number })[]>`
+      select u.id, u.token_version as "tokenVersion", u.first_name as "firstName", u.deleted_at is not null as deleted,
+             array(select group_id from group_members where user_id = u.id) as "groupIds"
+      from users u where u.id = any(${sql.array(ids, 23)}::int[])`;
+  };
+  // Handshakes come in bursts (a reconnect wave after a deploy or a network cut): a statement
+  // each cost the server and the database more than the lookup itself. Those of one event-loop
+  // turn, and those arriving while a lookup is in flight, share one statement instead.
+  const socketStateBatch = createBatcher(async (ids: number[]): Promise<(SocketState | undefined)[]> => {
+    const byId = new Map((await socketStates(ids.filter((id) => id > 0 && id <= INT4_MAX))).map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id));
+  });
+
   return {
     async insert(u: { email: string; passwordHash: string; firstName: string; lastName: string | null }): Promise<User> {
       const [row] = await sql<User[]>`
@@ -73,23 +91,11 @@ export function createUsers(sql: Sql) {
       return row;
     },
 
-    /** Revocation state plus the groups to subscribe: one round trip per WebSocket handshake. */
-    async socketState(id: number): Promise<SocketState | undefined> {
-      const [row] = await sql<SocketState[]>`
-        select token_version as "tokenVersion", first_name as "firstName", deleted_at is not null as deleted,
-               array(select group_id from group_members where user_id = ${id}) as "groupIds"
-        from users where id = ${id}`;
-      return row;
-    },
+    /** Revocation state plus the groups to subscribe, asked at every WebSocket handshake (batched). */
+    socketState: (id: number): Promise<SocketState | undefined> => socketStateBatch(id),
 
     /** socketState for many accounts at once (re-checking a node's sockets after a relay outage). */
-    async socketStates(ids: number[]): Promise<(SocketState & { id: number })[]> {
-      if (ids.length === 0) return [];
-      return sql<(SocketState & { id: number })[]>`
-        select u.id, u.token_version as "tokenVersion", u.first_name as "firstName", u.deleted_at is not null as deleted,
-               array(select group_id from group_members where user_id = u.id) as "groupIds"
-        from users u where u.id = any(${sql.array(ids, 23)}::int[])`;
-    },
+    socketStates,
 
     /** Only the fields given change; returns undefined when the account is gone. */
     async update(id: number, patch: { email?: string; firstName?: string; lastName?: string | null }): Promise<User | undefined> {
