@@ -20,9 +20,8 @@ await build({
   target: 'node20',
   // Follows tsc's source maps, so the bundle's map points into src/*.ts.
   sourcemap: 'linked',
-  // Less text for V8 to scan at start; identifiers keep their names (stack traces, heap snapshots).
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Not minified: a stack trace then points at a readable line even without --enable-source-maps,
+  // and minifying saved no start-up time (280-320 ms of CPU either way, 6 runs each).
   logLevel: 'warning',
   external: [
     // Native addons, and packages that find files of their own (binaries, assets) next to their code.
