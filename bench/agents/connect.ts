@@ -20,6 +20,8 @@ export interface ConnectInfo {
 export interface ConnectOpened {
   opened: number;
   failures: Record<string, number>;
+  /** Ended by the server right after their 101 (uWS #1928) and opened again (connector.ts). */
+  reopened: number;
   /** µs on the shared monotonic clock: first handshake begun, last one done. */
   startedAt: number;
   finishedAt: number;
@@ -76,6 +78,7 @@ export function createConnectAgent(setup: ConnectSetup, emit: Emit): Agent<Conne
           const opened: ConnectOpened = {
             opened: report.opened,
             failures: report.failures,
+            reopened: report.reopened,
             startedAt: report.startedAt,
             finishedAt: report.finishedAt,
             cpuSeconds: (used.user + used.system) / 1e6,

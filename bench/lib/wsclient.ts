@@ -31,7 +31,16 @@ export interface OpenOptions {
   timeoutMs?: number;
   /** Another loopback source address (127.0.0.x) when one runs out of ephemeral ports. */
   localAddress?: string;
+  /**
+   * Called instead of `handlers.onClose` when TCP goes away without a close frame within
+   * EARLY_CLOSE_MS of the 101 and before any frame: uNetworking/uWebSockets#1928 (README, "A known
+   * uWS bug"), which the SDK survives by reconnecting. The caller opens the connection again.
+   */
+  onEarlyClose?: () => void;
 }
+
+/** How soon after its 101 a frameless end counts as uWS #1928 (see OpenOptions.onEarlyClose). */
+export const EARLY_CLOSE_MS = 50;
 
 /** The upgrade was refused (status is the HTTP status, e.g. 401) or broke off (status null). */
 export class HandshakeError extends Error {
@@ -53,12 +62,15 @@ class LeanConnection implements LeanSocket, FrameSink {
   private head: Buffer = Buffer.alloc(0);
   private readonly parser = new FrameParser(this);
   private readonly expectedAccept: string;
+  private openedAt = 0;
+  private framed = false;
 
   constructor(
     private readonly socket: net.Socket,
     key: string,
     private readonly handlers: LeanHandlers,
     private readonly settle: (error: Error | null) => void,
+    private readonly onEarlyClose?: () => void,
   ) {
     this.expectedAccept = createHash('sha1').update(key + WS_GUID).digest('base64');
   }
@@ -86,14 +98,17 @@ class LeanConnection implements LeanSocket, FrameSink {
   }
 
   onMessage(payload: Buffer): void {
+    this.framed = true;
     this.handlers.onMessage(payload);
   }
 
   onPing(payload: Buffer): void {
+    this.framed = true;
     if (this.state === 'open') this.socket.write(encodeFrame(Opcode.pong, payload));
   }
 
   onClose(code: number, reason: string): void {
+    this.framed = true;
     if (this.state === 'open') this.socket.end(encodeClose(code === 1005 ? 1000 : code));
     this.finish(code, reason);
   }
@@ -108,6 +123,11 @@ class LeanConnection implements LeanSocket, FrameSink {
     if (this.state === 'handshake') {
       this.state = 'closed';
       this.settle(error ?? new HandshakeError('connection closed during the handshake', null));
+    }
+    if (this.state === 'open' && !this.framed && this.onEarlyClose && performance.now() - this.openedAt <= EARLY_CLOSE_MS) {
+      this.state = 'closed';
+      this.onEarlyClose();
+      return;
     }
     this.finish(1006, error?.message ?? 'connection lost');
   }
@@ -146,6 +166,7 @@ class LeanConnection implements LeanSocket, FrameSink {
     const rest = this.head.subarray(end + HEADER_END.length);
     this.head = Buffer.alloc(0);
     this.state = 'open';
+    this.openedAt = performance.now();
     this.settle(null);
     if (rest.length > 0) this.parser.push(rest);
   }
@@ -174,7 +195,7 @@ export function openLean(target: WsTarget, token: string, handlers: LeanHandlers
       clearTimeout(timer);
       if (error === null && connection !== null) resolve(connection);
       else reject(error ?? new Error('unreachable'));
-    });
+    }, options.onEarlyClose);
     let lastError: Error | null = null;
     socket.on('error', (error) => {
       lastError = error;

@@ -161,6 +161,7 @@ export const connectScenario: Scenario<ConnectParams> = {
         opened: total,
         failed: params.conns - total,
         failures,
+        reopened: sum(opened, (event) => event.reopened),
         burstSeconds: round2(burstSeconds),
         handshakesPerSecond: Math.round(total / burstSeconds),
         handshake,
@@ -188,7 +189,7 @@ export const connectScenario: Scenario<ConnectParams> = {
         },
       };
       const lines = [
-        `handshakes/s     ${formatCount(figures.handshakesPerSecond)}  (${formatCount(total)} in ${figures.burstSeconds} s${total < params.conns ? `; FAILED: ${describeFailures(failures)}` : ''})`,
+        `handshakes/s     ${formatCount(figures.handshakesPerSecond)}  (${formatCount(total)} in ${figures.burstSeconds} s${total < params.conns ? `; FAILED: ${describeFailures(failures)}` : ''}${figures.reopened > 0 ? `; ${figures.reopened} ended right after their 101 (uWS #1928) and opened again` : ''})`,
         `handshake        ${formatLatency(handshake)}`,
         `server RSS       ${figures.serverRssBeforeMiB ?? 'n/a'} → ${figures.serverRssAfterMiB ?? 'n/a'} MiB: ${figures.rssPerConnectionKiB ?? 'n/a'} KiB per idle connection${collected ? ' (after a full GC)' : ''}` +
           (figures.heapPerConnectionKiB === null ? '' : ` (JS heap ${figures.heapPerConnectionKiB} KiB, external ${figures.externalPerConnectionKiB ?? 'n/a'} KiB)`),
