@@ -5,9 +5,10 @@
  * launchers of the test suite (one implementation of "a Redis of one's own").
  */
 import { OwnRedis } from '../../test/helpers/redis.js';
-export { dropPrefix } from '../../test/helpers/redis.js';
 import { OwnRedisCluster } from '../../test/helpers/redis-cluster.js';
 import { track } from './lifecycle.js';
+
+export { dropPrefix } from '../../test/helpers/redis.js';
 
 export type BrokerKind = 'redis' | 'redis-cluster';
 
@@ -30,4 +31,3 @@ export async function startBenchBroker(kind: BrokerKind, shards: number): Promis
   const stop = track(() => cluster.stop());
   return { kind, env: { REDIS_CLUSTER_NODES: cluster.seeds }, pids: cluster.pids, stop };
 }
-

@@ -11,6 +11,8 @@ const STATE_TEXT: Record<ConnectionState, string> = {
 const TYPING_SHOW_MS = 5000;
 const TYPING_SEND_MS = 2000;
 
+interface ChatRowView { a: Active; current: boolean; last: string; createdAt: string; unread: number }
+
 /** A chat's key in the list (and its `data-chat`). */
 const chatKey = (a: Active): string => (a.kind === 'group' ? `g${a.groupId}` : `d${a.peerId}`);
 
@@ -20,8 +22,7 @@ export class ChatApp {
   private readonly stateBadge = h('span', { class: 'state', role: 'status', 'aria-live': 'polite' }, 'Connecting…');
   private readonly errorBar = h('p', { class: 'error banner', role: 'alert', hidden: true });
   private readonly chatList = h('ul', { class: 'chats', 'aria-label': 'Chats' });
-  private readonly chatRows = new KeyedList<ChatListRow>(this.chatList, (r) => chatKey(this.rowActive(r)),
-    (r) => JSON.stringify(this.rowView(r)), (r) => this.chatRow(r));
+  private readonly chatRows = new KeyedList<ChatRowView>(this.chatList, (v) => chatKey(v.a), (v) => JSON.stringify(v), (v) => this.chatRow(v));
   private readonly searchResults = h('ul', { class: 'results', 'aria-label': 'People found' });
   private readonly pane = h('section', { class: 'pane', 'aria-label': 'Conversation' });
   private chats: ChatListRow[] = [];
@@ -181,11 +182,11 @@ export class ChatApp {
   }
 
   private renderChats(): void {
-    this.chatRows.render(this.chats, () => h('li', { class: 'empty' }, 'No chats yet: find someone or create a group.'));
+    this.chatRows.render(this.chats.map((r) => this.rowView(r)), () => h('li', { class: 'empty' }, 'No chats yet: find someone or create a group.'));
   }
 
-  /** Everything a chat row is drawn from. */
-  private rowView(r: ChatListRow) {
+  /** Everything a chat row is drawn from (its look, compared between renders). */
+  private rowView(r: ChatListRow): ChatRowView {
     const a = this.rowActive(r);
     const current = this.view !== undefined && (a.kind === 'group' ? this.view.active.kind === 'group' && this.view.active.groupId === a.groupId
       : this.view.active.kind === 'dialog' && this.view.active.peerId === a.peerId);
@@ -194,8 +195,7 @@ export class ChatApp {
     return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0 };
   }
 
-  private chatRow(r: ChatListRow): HTMLElement {
-    const { a, current, last, createdAt, unread } = this.rowView(r);
+  private chatRow({ a, current, last, createdAt, unread }: ChatRowView): HTMLElement {
     return h('li', {},
       h('button', { type: 'button', class: `chat${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null,
         'data-chat': chatKey(a), onclick: () => void this.open(a) },
