@@ -15,10 +15,7 @@ import { authenticate } from './auth/authenticate.js';
 import { loadOrCreateSecret } from './secret.js';
 import { SocketRegistry } from './ws/sessions.js';
 import { createLocalPubSub } from './pubsub/local.js';
-import { createRedisPubSub } from './pubsub/redis.js';
-import { createRedisClusterPubSub } from './pubsub/redis-cluster.js';
 import { createLimits } from './limits.js';
-import { createStoreClient } from './redis-store.js';
 import { createMetrics } from './metrics.js';
 import { InFlight } from './inflight.js';
 import { mountApp } from './app.js';
@@ -29,7 +26,6 @@ import { CloseCode } from './protocol.js';
 import { createPresenceStore } from './db/presence.js';
 import { createPresenceNotifier } from './presence/notify.js';
 import { createLocalPresence } from './presence/local.js';
-import { createRedisPresence } from './presence/redis.js';
 import type { Presence } from './presence/types.js';
 import { TypingThrottle } from './ws/typingThrottle.js';
 
@@ -84,24 +80,25 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       );
     },
   };
-  const pubsub: PubSub = config.REDIS_URL
-    ? await createRedisPubSub({ ...relayOptions, url: config.REDIS_URL })
-    : config.REDIS_CLUSTER_NODES
-      ? await createRedisClusterPubSub({ ...relayOptions, seeds: config.REDIS_CLUSTER_NODES })
+  const cluster = config.REDIS_URL || config.REDIS_CLUSTER_NODES ? await import('./cluster.js') : undefined;
+  const pubsub: PubSub = cluster && config.REDIS_URL
+    ? await cluster.createRedisPubSub({ ...relayOptions, url: config.REDIS_URL })
+    : cluster && config.REDIS_CLUSTER_NODES
+      ? await cluster.createRedisClusterPubSub({ ...relayOptions, seeds: config.REDIS_CLUSTER_NODES })
       : createLocalPubSub(app, hooks);
 
   // Attempt counters shared by the cluster, so N nodes do not give an attacker N times the limit.
   // Commands never queue while Redis is down: the limiter falls back to per-node memory then.
-  const limitsRedis = createStoreClient(config, 'relay-limits');
+  const limitsRedis = cluster?.createStoreClient(config, 'relay-limits');
 
   // Presence changes are pushed through the transport (which counts them for the metrics).
   const presenceStore = createPresenceStore(sql);
   const onPresenceChange = createPresenceNotifier({ store: presenceStore, pubsub: () => pubsub, log });
   const timings = { graceMs: config.PRESENCE_GRACE_MS, nodeTtlMs: config.PRESENCE_NODE_TTL_MS, sweepMs: config.PRESENCE_SWEEP_MS };
   // Claims shared by the cluster (one Redis, or a Redis Cluster: its keys are bucketed by hash tag).
-  const presenceRedis = createStoreClient(config, 'relay-presence');
-  const presence: Presence = presenceRedis
-    ? await createRedisPresence({ client: presenceRedis, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
+  const presenceRedis = cluster?.createStoreClient(config, 'relay-presence');
+  const presence: Presence = cluster && presenceRedis
+    ? await cluster.createRedisPresence({ client: presenceRedis, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
     : createLocalPresence(timings, onPresenceChange);
   const typing = new TypingThrottle();
 

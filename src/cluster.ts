@@ -1,0 +1,8 @@
+/**
+ * Cluster mode's Redis side, imported by the composition root only when REDIS_URL or
+ * REDIS_CLUSTER_NODES is set: a single node never loads ioredis (about 35 ms of CPU per start).
+ */
+export { createRedisPubSub } from './pubsub/redis.js';
+export { createRedisClusterPubSub } from './pubsub/redis-cluster.js';
+export { createStoreClient } from './redis-store.js';
+export { createRedisPresence } from './presence/redis.js';
