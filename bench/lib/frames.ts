@@ -21,17 +21,23 @@ export interface FrameSink {
   onProtocolError(reason: string): void;
 }
 
-// Masks are drawn from a pooled random buffer: one randomFillSync per 4,096 frames instead of one per frame.
-const maskPool = Buffer.allocUnsafe(16384);
-let maskOffset = maskPool.length;
+// Masks and handshake keys are drawn from a pooled random buffer: one randomFillSync per 16 KiB
+// instead of one per frame or connection (each cost a generator tens of µs here).
+const randomPool = Buffer.allocUnsafe(16384);
+let randomOffset = randomPool.length;
+
+/** Copies `length` (at most 16,384) random bytes into `target` at `at`. */
+export function writeRandom(target: Buffer, at: number, length: number): void {
+  if (randomOffset + length > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  randomPool.copy(target, at, randomOffset, randomOffset + length);
+  randomOffset += length;
+}
 
 function writeMask(target: Buffer, at: number): void {
-  if (maskOffset + 4 > maskPool.length) {
-    randomFillSync(maskPool);
-    maskOffset = 0;
-  }
-  maskPool.copy(target, at, maskOffset, maskOffset + 4);
-  maskOffset += 4;
+  writeRandom(target, at, 4);
 }
 
 function headerLength(payloadLength: number): number {

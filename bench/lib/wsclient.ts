@@ -5,8 +5,8 @@
  * Buffer views, and nothing is decoded unless the caller asks.
  */
 import net from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
-import { FrameParser, Opcode, encodeClose, encodeFrame, encodeTextFrame, type FrameSink } from './frames.js';
+import { createHash } from 'node:crypto';
+import { FrameParser, Opcode, encodeClose, encodeFrame, encodeTextFrame, writeRandom, type FrameSink } from './frames.js';
 
 export interface WsTarget {
   host: string;
@@ -174,7 +174,9 @@ class LeanConnection implements LeanSocket, FrameSink {
 
 /** Opens one authenticated WebSocket: resolves once the server answered 101 with the right accept key. */
 export function openLean(target: WsTarget, token: string, handlers: LeanHandlers, options: OpenOptions = {}): Promise<LeanSocket> {
-  const key = randomBytes(16).toString('base64');
+  const keyBytes = Buffer.allocUnsafe(16);
+  writeRandom(keyBytes, 0, 16);
+  const key = keyBytes.toString('base64');
   return new Promise((resolve, reject) => {
     let connection: LeanConnection | null = null;
     const socket = net.connect({
