@@ -122,3 +122,6 @@ export const userTopic = (userId: number): string => `u:${userId}`;
 export const groupTopic = (groupId: number): string => `g:${groupId}`;
 
 export const DELETED_NAME = 'Deleted account';
+
+/** The largest user or group id: their columns are PostgreSQL int4. */
+export const MAX_ID32 = 2 ** 31 - 1;

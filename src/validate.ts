@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ClientError, ErrorCode } from './protocol.js';
+import { ClientError, ErrorCode, MAX_ID32 } from './protocol.js';
 
 /** Parses with a valibot schema, or throws a VALIDATION error naming the first bad field. */
 export function parseOrThrow<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
@@ -22,7 +22,7 @@ export const id32 = (name: string) =>
     v.number(`${name} must be an integer`),
     v.integer(`${name} must be an integer`),
     v.minValue(1, `${name} must be at least 1`),
-    v.maxValue(2147483647, `${name} must be at most 2147483647`),
+    v.maxValue(MAX_ID32, `${name} must be at most ${MAX_ID32}`),
   );
 
 export const messageId = (name: string) =>

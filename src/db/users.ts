@@ -1,9 +1,7 @@
 import type { Sql } from './client.js';
-import { DELETED_NAME } from '../protocol.js';
+import { DELETED_NAME, MAX_ID32 } from '../protocol.js';
 import { passOwnership } from './groups.js';
 import { createBatcher } from './batch.js';
-
-const INT4_MAX = 2 ** 31 - 1;
 
 /** The public shape of an account (PROTOCOL.md: `user`). */
 export interface User {
@@ -47,7 +45,7 @@ export function createUsers(sql: Sql) {
   // each cost the server and the database more than the lookup itself. Those of one event-loop
   // turn, and those arriving while a lookup is in flight, share one statement instead.
   const socketStateBatch = createBatcher(async (ids: number[]): Promise<(SocketState | undefined)[]> => {
-    const byId = new Map((await socketStates(ids.filter((id) => id > 0 && id <= INT4_MAX))).map((row) => [row.id, row]));
+    const byId = new Map((await socketStates(ids.filter((id) => id > 0 && id <= MAX_ID32))).map((row) => [row.id, row]));
     return ids.map((id) => byId.get(id));
   });
 

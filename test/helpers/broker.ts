@@ -42,8 +42,8 @@ export async function startBroker(kind: BrokerKind): Promise<TestBroker> {
       },
       async stop() {
         // The shared Redis keeps what the servers stored under the prefix (presence, counters): drop it.
+        await dropPrefix(redis, prefix);
         await redis.quit();
-        await dropPrefix(SHARED_REDIS_URL, prefix);
       },
     };
   }

@@ -115,7 +115,7 @@ export function useRelay(
     await Promise.all([relay?.stop(), ...nodes.slice(1).map((r) => r.stop()), ...others.map((r) => r.stop())]);
     await broker?.stop();
     // Prefixes of the servers' own on the shared Redis (a file's env, startAnother): nothing stays.
-    await Promise.all([...sharedPrefixes].map((prefix) => dropPrefix(SHARED_REDIS_URL, prefix)));
+    await dropPrefix(SHARED_REDIS_URL, ...sharedPrefixes);
     await db?.drop();
   });
 

@@ -3,22 +3,31 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { freePort } from './kit.js';
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 
 /** The machine's Redis; TEST_REDIS_URL points elsewhere. */
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
- * Deletes every key under `prefix` in the Redis at `url`: what servers stored there (presence
- * keys live a day) must not outlast the test or bench run that chose the prefix.
+ * Deletes every key under each of `prefixes`, through a client the caller has or over one
+ * connection of its own to the Redis at a URL: what servers stored there (presence keys live a
+ * day) must not outlast the test or bench run that chose the prefix.
  */
-export async function dropPrefix(url: string, prefix: string): Promise<void> {
+export async function dropPrefix(target: string | Redis, ...prefixes: string[]): Promise<void> {
+  if (typeof target !== 'string') {
+    for (const prefix of prefixes) {
+      for await (const keys of target.scanStream({ match: `${prefix}*`, count: 1000 })) {
+        if ((keys as string[]).length > 0) await target.unlink(...(keys as string[]));
+      }
+    }
+    return;
+  }
+  if (prefixes.length === 0) return;
   const { Redis } = await import('ioredis');
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(target, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
-      if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-    }
+    await dropPrefix(redis, ...prefixes);
   } finally {
     redis.disconnect();
   }
