@@ -72,7 +72,19 @@ test('dialogs: sendPrivate replies with the stored message; the receiver gets pr
 
   const history = await ca.dialogHistory(b.id, { limit: 10 });
   assert.deepEqual(history.map((r) => r.id), [reply.id, sent.id], 'newest first');
-  assert.equal(history[1]!.receverName, 'Ben');
+  // History rows come as ChatMessage, the one shape of the `message` event; the wire row is in `raw`.
+  const { raw, ...row } = history[1]!;
+  assert.deepEqual(row, {
+    id: sent.id, seq: sent.seq, senderId: a.id, senderName: 'Ana', receiverId: b.id, groupId: null,
+    content: 'hello Ben', createdAt: sent.createdAt, editedAt: null, deletedAt: null,
+  });
+  assert.deepEqual(raw, {
+    id: sent.id, sender_id: a.id, receiver_id: b.id, receverName: 'Ben', senderName: 'Ana', content: 'hello Ben',
+    created_at: sent.createdAt, seq: sent.seq, editedAt: null, deletedAt: null,
+  });
+  const { catchUp: _live, ...received } = msg;
+  const { raw: _raw, ...stored } = (await cb.dialogHistory(a.id, { beforeId: reply.id }))[0]!;
+  assert.deepEqual(stored, received, 'a message reads the same from history as from the message event');
   const older = await ca.dialogHistory(b.id, { beforeId: reply.id });
   assert.deepEqual(older.map((r) => r.id), [sent.id]);
   const newer = await ca.dialogHistory(b.id, { afterId: sent.id });

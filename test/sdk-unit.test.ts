@@ -20,10 +20,10 @@ test('backoff: jittered within [ceiling/2, ceiling), doubling up to the maximum'
 });
 
 test('readToken: the user id and expiry of a JWT payload; garbage is refused', () => {
-  const payload = Buffer.from(JSON.stringify({ id: 42, sub: '42', exp: 1_900_000_000 })).toString('base64url');
-  assert.deepEqual(readToken(`x.${payload}.y`), { userId: 42, exp: 1_900_000_000 });
+  const payload = Buffer.from(JSON.stringify({ id: 42, sub: '42', iat: 1_899_913_600, exp: 1_900_000_000 })).toString('base64url');
+  assert.deepEqual(readToken(`x.${payload}.y`), { userId: 42, iat: 1_899_913_600, exp: 1_900_000_000 });
   const subOnly = Buffer.from(JSON.stringify({ sub: '7' })).toString('base64url');
-  assert.deepEqual(readToken(`x.${subOnly}.y`), { userId: 7, exp: undefined });
+  assert.deepEqual(readToken(`x.${subOnly}.y`), { userId: 7, iat: undefined, exp: undefined });
   assert.throws(() => readToken('not-a-token'));
   assert.throws(() => readToken(`x.${Buffer.from('{}').toString('base64url')}.y`));
 });

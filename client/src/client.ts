@@ -1,12 +1,13 @@
 import { Emitter } from './emitter.js';
 import { RelayError } from './errors.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { isExpired, readToken, type TokenInfo } from './token.js';
+import { isExpired, TokenKeeper, type GetToken } from './token.js';
 import { CatchUp } from './catchup.js';
-import type { ChatMessage, Conversation } from './messages.js';
+import { checkFrame, checkParams, frameBytes, PROTOCOL_LIMITS, type Limits } from './limits.js';
+import { fromDialogRow, fromGroupRow, type ChatMessage, type Conversation, type HistoryMessage } from './messages.js';
 import type {
-  CloseCodes, ConversationRef, ErrorFrame, HistoryPaging, Paging, Params, PushData, PushMessage, PushType,
-  ReplyData, RequestType, Role, SuccessFrame,
+  CloseCodes, ConversationRef, DialogHistoryRow, ErrorFrame, GroupHistoryRow, HistoryPaging, Paging, Params, PushData,
+  PushMessage, PushType, ReplyData, RequestType, Role, SuccessFrame,
 } from './wire.js';
 
 /** The server's close codes: checked against the shared wire type. */
@@ -34,8 +35,13 @@ export interface RelayClientOptions {
   url: string;
   /** The access token from login or sign-up. */
   token: string;
-  /** Called for a fresh token when the current one expired (close 4001, or before reconnecting with an expired one). */
-  getToken?: () => string | Promise<string>;
+  /**
+   * Called with the current token for a fresh one: ahead of its expiry (a fifth of its lifetime
+   * before, at most a minute), on close 4001, and before reconnecting with an expired one. E.g.
+   * `(current) => http.refresh(current).then((a) => a.token)`. If it throws (other than a
+   * NETWORK RelayError, retried with backoff) when a token is needed, the client closes (4001).
+   */
+  getToken?: GetToken;
   /** The WebSocket class; defaults to the global one (browsers, Node 22+). In Node 20 pass `ws`'s. */
   WebSocket?: WebSocketConstructor;
   /** Reads and other requests: how long to wait for the reply (default 10 s). */
@@ -45,6 +51,8 @@ export interface RelayClientOptions {
   /** Sends waiting (offline or unacknowledged) at most; more reject with QUEUE_FULL (default 500). */
   maxQueuedSends?: number;
   reconnect?: BackoffOptions;
+  /** The protocol's bounds checked before a frame is sent (default: PROTOCOL.md's 4096 code points, 64 KiB). */
+  limits?: Limits;
 }
 
 /** A push as the events carry it: the push's `params`. */
@@ -56,7 +64,7 @@ export type RelayEvents = { [T in PushType]: PushEvent<T> } & {
   connecting: { attempt: number };
   open: { reconnected: boolean };
   reconnecting: { attempt: number; delayMs: number; code: number };
-  /** For good: `close()`, 4003 (revoked), or 4001 with no `getToken`. */
+  /** For good: `close()`, 4003 (revoked), or 4001 with no `getToken` or with `getToken` failing. */
   closed: { code: number; reason: string };
   /**
    * New messages of others (and of this user's other devices), each once, in order per
@@ -64,7 +72,7 @@ export type RelayEvents = { [T in PushType]: PushEvent<T> } & {
    * This client's own sends are not repeated here: their promises resolve with them.
    */
   message: ChatMessage & { catchUp: boolean };
-  /** A failure that no promise carries (a catch-up that could not run, getToken throwing). */
+  /** A failure that no promise carries (a catch-up that could not run, getToken throwing, a 1009 close). */
   error: RelayError;
 };
 
@@ -75,6 +83,8 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
   /** A send: kept until its reply, and sent again after a reconnect. */
   send?: QueuedSend;
+  /** The frame's size: after a 1009 close, the largest frames in flight are the ones refused. */
+  bytes?: number;
 }
 
 interface QueuedSend {
@@ -99,14 +109,15 @@ function newClientMessageId(): string {
 export class RelayClient extends Emitter<RelayEvents> {
   private readonly opts: RelayClientOptions;
   private readonly WS: WebSocketConstructor;
-  private token: string;
-  private info: TokenInfo;
+  private readonly tokens: TokenKeeper;
+  private readonly limits: Required<Limits>;
   private ws: WebSocketLike | undefined;
+  /** The token the current socket was opened with: a 4001 on it needs a newer one. */
+  private wsToken: string | undefined;
   private _state: ConnectionState = 'idle';
   private attempt = 0;
   private opened = false;
   private stopped = false;
-  private needToken = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -128,12 +139,14 @@ export class RelayClient extends Emitter<RelayEvents> {
     const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!WS) throw new TypeError('no global WebSocket: pass one (e.g. from the ws package) as options.WebSocket');
     this.WS = WS;
-    this.token = opts.token;
-    this.info = readToken(opts.token);
+    this.limits = { ...PROTOCOL_LIMITS, ...opts.limits };
+    this.tokens = new TokenKeeper(opts.token, opts.getToken, (err) => this.emit('error', tokenError(err, 'renewing the token before it expires')));
   }
 
   /** The signed-in user's id (from the token). */
-  get userId(): number { return this.info.userId; }
+  get userId(): number { return this.tokens.info.userId; }
+  /** The token in use (the latest one `getToken` gave). */
+  get token(): string { return this.tokens.current; }
   get state(): ConnectionState { return this._state; }
   /** Sends made and not yet acknowledged. */
   get queuedSends(): number { return this.outbox.length; }
@@ -146,7 +159,10 @@ export class RelayClient extends Emitter<RelayEvents> {
       const offOpen = this.once('open', () => { offClosed(); resolve(); });
       const offClosed = this.once('closed', (e) => { offOpen(); reject(new RelayError('CLOSED', `closed with ${e.code}: ${e.reason}`)); });
     });
-    if (this._state === 'idle') void this.dial();
+    if (this._state === 'idle') {
+      this.tokens.schedule();
+      void this.dial();
+    }
     return ready;
   }
 
@@ -159,8 +175,14 @@ export class RelayClient extends Emitter<RelayEvents> {
   // ---------- typed requests, one per message type ----------
 
   listChats(p: Paging = {}) { return this.request('listLastMessage', p); }
-  dialogHistory(receiverId: number, p: HistoryPaging = {}) { return this.request('getlatestMessageDialog', { receiverId, ...p }); }
-  groupHistory(groupId: number, p: HistoryPaging = {}) { return this.request('getlatestMessageGroup', { groupId, ...p }); }
+  /** The dialog's messages as ChatMessage (newest first; `afterId`: oldest first), each with its wire row as `raw`. */
+  async dialogHistory(receiverId: number, p: HistoryPaging = {}): Promise<HistoryMessage<DialogHistoryRow>[]> {
+    return (await this.request('getlatestMessageDialog', { receiverId, ...p })).map((raw) => ({ ...fromDialogRow(raw), raw }));
+  }
+  /** The group's messages, as dialogHistory. */
+  async groupHistory(groupId: number, p: HistoryPaging = {}): Promise<HistoryMessage<GroupHistoryRow>[]> {
+    return (await this.request('getlatestMessageGroup', { groupId, ...p })).map((raw) => ({ ...fromGroupRow(raw), raw }));
+  }
   createGroup(groupName: string) { return this.request('newGroup', { groupName }); }
   addToGroup(groupId: number, userId: number) { return this.request('addUserInGroup', { groupId, userId }); }
   leaveGroup(groupId: number) { return this.request('leaveGroup', { groupId }); }
@@ -188,6 +210,8 @@ export class RelayClient extends Emitter<RelayEvents> {
    */
   request<T extends RequestType>(type: T, params: Params<T>): Promise<ReplyData<T>> {
     if (this.stopped) return Promise.reject(new RelayError('CLOSED', 'The client is closed', type));
+    const invalid = this.refuse(type, params);
+    if (invalid) return Promise.reject(invalid);
     return new Promise<ReplyData<T>>((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = this.waiting.findIndex((w) => w.pending.timer === timer);
@@ -206,9 +230,21 @@ export class RelayClient extends Emitter<RelayEvents> {
 
   private get requestTimeout(): number { return this.opts.requestTimeoutMs ?? 10_000; }
 
+  /**
+   * Why a request can never be sent or accepted (over the protocol's bounds), or undefined. A frame
+   * over the server's cap would close the socket (1009) instead of being answered: it never leaves.
+   */
+  private refuse(type: string, params: unknown): RelayError | undefined {
+    return checkParams(type, params, this.limits)
+      // The largest requestId this client can give: the frame is measured as it will be sent.
+      ?? checkFrame(type, frameBytes(JSON.stringify({ type, params, requestId: Number.MAX_SAFE_INTEGER })), this.limits);
+  }
+
   private send(type: QueuedSend['type'], params: QueuedSend['params']): Promise<unknown> {
     if (this.stopped) return Promise.reject(new RelayError('CLOSED', 'The client is closed', type));
     const max = this.opts.maxQueuedSends ?? 500;
+    const invalid = this.refuse(type, params);
+    if (invalid) return Promise.reject(invalid);
     if (this.outbox.length >= max) return Promise.reject(new RelayError('QUEUE_FULL', `${max} sends are already waiting`, type));
     return new Promise((resolve, reject) => {
       const timeoutMs = this.opts.sendTimeoutMs ?? 60_000;
@@ -242,8 +278,9 @@ export class RelayClient extends Emitter<RelayEvents> {
 
   private transmit(type: string, params: unknown, pending: Pending): number {
     const requestId = this.nextId++;
-    this.pending.set(requestId, pending);
-    this.ws!.send(JSON.stringify({ type, params, requestId }));
+    const frame = JSON.stringify({ type, params, requestId });
+    this.pending.set(requestId, { ...pending, bytes: frameBytes(frame) });
+    this.ws!.send(frame);
     return requestId;
   }
 
@@ -255,23 +292,31 @@ export class RelayClient extends Emitter<RelayEvents> {
     this.emit('state', s);
   }
 
-  private async dial(): Promise<void> {
+  private async dial(needToken = false): Promise<void> {
     if (this.stopped) return;
     this.setState(this.opened ? 'reconnecting' : 'connecting');
     this.emit('connecting', { attempt: this.attempt });
-    if ((this.needToken || isExpired(this.info)) && this.opts.getToken) {
+    if (!this.tokens.canRenew) {
+      // An expired token gets a 401 to the upgrade: without a way to a fresh one, retrying is pointless.
+      if (isExpired(this.tokens.info, 0)) return this.finish(CloseCode.TOKEN_EXPIRED, 'Token expired');
+    } else if (needToken || isExpired(this.tokens.info)) {
       try {
-        this.setToken(await this.opts.getToken());
-        this.needToken = false;
+        await this.tokens.renew();
       } catch (err) {
-        this.emit('error', new RelayError('UNAUTHORIZED', `getToken failed: ${err instanceof Error ? err.message : String(err)}`));
-        return this.scheduleReconnect(CloseCode.TOKEN_EXPIRED);
+        const e = tokenError(err, 'getToken failed');
+        this.emit('error', e);
+        if (this.stopped) return;
+        // The server (or the network) is down: it is worth trying again, like a dropped socket.
+        if (e.code === 'NETWORK') return this.scheduleReconnect(CloseCode.TOKEN_EXPIRED);
+        // Any other failure will not heal by itself: end in a clear state instead of looping.
+        return this.finish(CloseCode.TOKEN_EXPIRED, e.message, new RelayError('UNAUTHORIZED', `${e.message}: the client is closed`));
       }
       if (this.stopped) return;
     }
     let ws: WebSocketLike;
     try {
-      ws = new this.WS(this.opts.url, ['auth', this.token]);
+      this.wsToken = this.tokens.current;
+      ws = new this.WS(this.opts.url, ['auth', this.tokens.current]);
     } catch (err) {
       this.emit('error', new RelayError('NETWORK', err instanceof Error ? err.message : String(err)));
       return this.scheduleReconnect(1006);
@@ -282,11 +327,6 @@ export class RelayClient extends Emitter<RelayEvents> {
     ws.onclose = ((ev: { code: number; reason: string }) => this.onClose(ws, ev.code, ev.reason)) as (ev: never) => void;
     // An error is followed by a close event: handled there.
     ws.onerror = () => undefined;
-  }
-
-  private setToken(token: string): void {
-    this.info = readToken(token);
-    this.token = token;
   }
 
   private onOpen(ws: WebSocketLike): void {
@@ -307,6 +347,7 @@ export class RelayClient extends Emitter<RelayEvents> {
   private onClose(ws: WebSocketLike, code: number, reason: string): void {
     if (ws !== this.ws) return;
     this.ws = undefined;
+    if (code === CloseCode.MESSAGE_TOO_BIG) this.refuseTooBig();
     for (const [id, p] of this.pending) {
       if (p.send) continue; // stays in the outbox, resent after the reconnect
       clearTimeout(p.timer);
@@ -318,15 +359,33 @@ export class RelayClient extends Emitter<RelayEvents> {
     if (this.stopped) return;
     if (code === CloseCode.REVOKED) return this.finish(code, reason || 'Token revoked');
     if (code === CloseCode.TOKEN_EXPIRED) {
-      if (!this.opts.getToken) return this.finish(code, reason || 'Token expired');
-      // A fresh token first, then straight back: the server is fine, only the token was not.
-      this.needToken = true;
+      if (!this.tokens.canRenew) return this.finish(code, reason || 'Token expired');
+      // Straight back, with a fresh token: the one renewed ahead of expiry, else one asked now.
+      const stale = this.tokens.current === this.wsToken;
       this.setState('reconnecting');
       this.emit('reconnecting', { attempt: this.attempt, delayMs: 0, code });
-      void this.dial();
+      void this.dial(stale);
       return;
     }
     this.scheduleReconnect(code);
+  }
+
+  /**
+   * After a 1009 close: the server refused a frame in flight as too big. Resending it would only
+   * close the socket again, so the largest frames in flight (the refused one is among them, and
+   * any at least as large is over the cap too) reject with PAYLOAD_TOO_LARGE and are not resent.
+   */
+  private refuseTooBig(): void {
+    let largest = 0;
+    for (const p of this.pending.values()) largest = Math.max(largest, p.bytes ?? 0);
+    for (const [id, p] of this.pending) {
+      if (p.bytes !== largest) continue;
+      this.pending.delete(id);
+      const err = new RelayError('PAYLOAD_TOO_LARGE', `the server closed the connection (1009): the ${p.type} frame of ${largest} bytes is over its cap`, p.type);
+      if (p.send) this.dropSend(p.send);
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
   }
 
   private scheduleReconnect(code: number): void {
@@ -338,13 +397,13 @@ export class RelayClient extends Emitter<RelayEvents> {
     this.reconnectTimer = setTimeout(() => { this.reconnectTimer = undefined; void this.dial(); }, delayMs);
   }
 
-  private finish(code: number, reason: string): void {
+  private finish(code: number, reason: string, err = new RelayError('CLOSED', `The client is closed (${code}: ${reason})`)): void {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    this.tokens.stop();
     const ws = this.ws;
     this.ws = undefined;
     if (ws && ws.readyState <= 1) ws.close(1000, 'Client closed');
-    const err = new RelayError('CLOSED', `The client is closed (${code}: ${reason})`);
     for (const p of this.pending.values()) { clearTimeout(p.timer); if (!p.send) p.reject(err); }
     this.pending.clear();
     for (const w of this.waiting.splice(0)) { clearTimeout(w.pending.timer); w.pending.reject(err); }
@@ -405,6 +464,12 @@ function sameConversation(s: QueuedSend, conv: Conversation): boolean {
   return conv.kind === 'dialog'
     ? 'receiverId' in s.params && s.params.receiverId === conv.peerId
     : 'groupId' in s.params && s.params.groupId === conv.groupId;
+}
+
+/** A getToken failure as a RelayError: NETWORK stays NETWORK (worth retrying), the rest is UNAUTHORIZED. */
+function tokenError(err: unknown, what: string): RelayError {
+  const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+  return new RelayError(err instanceof RelayError && err.code === 'NETWORK' ? 'NETWORK' : 'UNAUTHORIZED', message);
 }
 
 function asRelayError(err: unknown, what: string): RelayError {

@@ -18,6 +18,13 @@ export interface ChatMessage {
   deletedAt: string | null;
 }
 
+/**
+ * A history row as a ChatMessage: the histories answer in the brief's snake_case (`sender_id`,
+ * `receverName`), everything else in camelCase; the SDK hands out one shape. The row as the
+ * server sent it stays in `raw` (e.g. `raw.receverName`, the name of `receiver_id`).
+ */
+export type HistoryMessage<R extends DialogHistoryRow | GroupHistoryRow = DialogHistoryRow | GroupHistoryRow> = ChatMessage & { raw: R };
+
 /** A conversation as this user sees it: a dialog with `peerId`, or a group. */
 export type Conversation = { kind: 'dialog'; peerId: number } | { kind: 'group'; groupId: number };
 

@@ -55,16 +55,9 @@ export class ConversationView {
   private async fetch(beforeId?: number): Promise<ChatMessage[]> {
     const paging = { limit: PAGE, ...(beforeId ? { beforeId } : {}) };
     const a = this.active;
-    const rows = a.kind === 'dialog'
-      ? (await this.client.dialogHistory(a.peerId, paging)).map((r): ChatMessage => ({
-          id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: r.receiver_id, groupId: null,
-          content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
-        }))
-      : (await this.client.groupHistory(a.groupId, paging)).map((r): ChatMessage => ({
-          id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: null, groupId: r.group_id,
-          content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
-        }));
-    return rows.reverse();
+    const rows = a.kind === 'dialog' ? await this.client.dialogHistory(a.peerId, paging) : await this.client.groupHistory(a.groupId, paging);
+    // The SDK's ChatMessage, without the wire row it keeps in `raw`: the view holds one shape.
+    return rows.map(({ raw: _raw, ...m }): ChatMessage => m).reverse();
   }
 
   /** Older messages when scrolled to the top; the view stays where it was. */
