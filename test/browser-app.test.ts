@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { useRelay, ok } from './helpers/protocol.js';
-import { Client } from './helpers/client.js';
+import { Client, sleep } from './helpers/client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results/browser');
@@ -22,6 +22,8 @@ let browser: Browser | undefined;
 let alice: Page;
 let bob: Page;
 let step = 0;
+/** When Bob last wrote to Alice (typing was pushed as he typed it): see the typing step. */
+let bobWroteToAlice = 0;
 
 before(async () => {
   if (missing) return;
@@ -100,6 +102,7 @@ test('v1: two users sign up, find each other, chat both ways, create a group and
   await msg(bob, 'Hello Bob').waitFor();
   await bob.locator('#composer').fill('Hi Alice!');
   await bob.locator('#composer').press('Enter');
+  bobWroteToAlice = Date.now();
   await msg(alice, 'Hi Alice!').waitFor();
   await shot('alice-gets-reply', alice);
   await shot('bob-dialog', bob);
@@ -156,7 +159,11 @@ test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, membe
   await shot('alice-double-tick', alice);
   await aliceChat.locator('.badge').waitFor({ state: 'detached' });
 
-  // Bob types: Alice sees it.
+  // Bob types: Alice sees it. The app announces typing at once after a send (it throttles per
+  // conversation); the server drops a typing less than 1 s after the last one it pushed in the
+  // same conversation (PROTOCOL.md), here Bob's as he wrote "Hi Alice!". On a fast machine the
+  // steps since may take less: wait out what is left of that second, no more.
+  await sleep(Math.max(0, bobWroteToAlice + 1100 - Date.now()));
   await bob.locator('#composer').pressSequentially('Yes, I am', { delay: 20 });
   await alice.locator('.typing', { hasText: 'Bob is typing…' }).waitFor();
   await shot('alice-sees-typing', alice);
@@ -204,5 +211,36 @@ test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, membe
   await shot('bob-left-group', bob);
 
   for (const page of [alice, bob]) assert.equal(await page.locator('.banner').isVisible(), false, `no error shown: ${await page.locator('.banner').textContent()}`);
+  assert.deepEqual(pageErrors, [], 'no page errors');
+});
+
+test('typing is announced per conversation: typing in one chat, then at once in another, announces both', { skip }, async (t) => {
+  await alice.setViewportSize({ width: 1100, height: 760 });
+  const session = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem('relay.session') ?? '{}') as { token: string; user: { id: number } });
+  const [aliceSession, bobSession] = [await session(alice), await session(bob)];
+  // Alice's other device: it gets every typing push meant for Alice, from any conversation.
+  const watcher = await fx.connect(aliceSession.token);
+
+  await bob.locator('#new-group').fill('Plans');
+  await bob.getByRole('button', { name: 'Create group' }).click();
+  await bob.getByRole('heading', { name: '# Plans' }).waitFor();
+  await bob.locator('#search').fill('Alice');
+  await bob.locator('.results li', { hasText: 'Alice' }).getByRole('button', { name: 'Add to Plans' }).click();
+  const { groupId } = (await watcher.push('addUserInGroup', (d: { groupName: string }) => d.groupName === 'Plans')).params.data as { groupId: number };
+
+  await chatNamed(bob, 'Alice').click();
+  await bob.getByRole('heading', { name: 'Alice' }).waitFor();
+  await bob.locator('#composer').pressSequentially('on my way', { delay: 20 });
+  const inDialog = await watcher.push('typing', (d: { userId: number; groupId: number | null }) => d.userId === bobSession.user.id && d.groupId === null);
+  const dialogAt = Date.now();
+  // Straight into the group, well inside the 2 s the app waits between two announcements of one chat.
+  await chatNamed(bob, '# Plans').click();
+  await bob.getByRole('heading', { name: '# Plans' }).waitFor();
+  await bob.locator('#composer').pressSequentially('see you', { delay: 20 });
+  const inGroup = await watcher.push('typing', (d: { groupId: number | null }) => d.groupId === groupId, 3000);
+  assert.equal(inGroup.params.senderName, 'Bob');
+  assert.equal(inDialog.params.data.receiverId, aliceSession.user.id);
+  t.diagnostic(`typing in the group ${Date.now() - dialogAt} ms after the dialog's was pushed`);
+  await shot('bob-typing-in-two-chats', bob);
   assert.deepEqual(pageErrors, [], 'no page errors');
 });

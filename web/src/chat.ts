@@ -7,7 +7,7 @@ const STATE_TEXT: Record<ConnectionState, string> = {
   idle: 'Offline', connecting: 'Connecting…', open: 'Online', reconnecting: 'Reconnecting…', closed: 'Disconnected',
 };
 
-/** How long "typing…" shows after a push (PROTOCOL.md), and how often we send ours. */
+/** How long "typing…" shows after a push (PROTOCOL.md), and how often we send ours per conversation. */
 const TYPING_SHOW_MS = 5000;
 const TYPING_SEND_MS = 2000;
 
@@ -30,7 +30,8 @@ export class ChatApp {
   private editing: UiMessage | undefined;
   private typers = new Map<number, { name: string; until: number }>();
   private typingTimer: ReturnType<typeof setInterval>;
-  private lastTypingSent = 0;
+  /** When we last announced typing, per conversation (chatKey): the server throttles per conversation too. */
+  private readonly lastTypingSent = new Map<string, number>();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private showMembers = false;
   private searchSeq = 0;
@@ -341,6 +342,8 @@ export class ChatApp {
         this.stopEdit();
         v.edit(editing.id, content).catch((err: unknown) => this.error(err));
       } else {
+        // The partner's app hides "typing" when the message arrives: the next keystroke announces again.
+        this.lastTypingSent.delete(chatKey(a));
         void v.send(content);
       }
     };
@@ -349,8 +352,9 @@ export class ChatApp {
       if (ev.key === 'Escape' && this.editing) { this.stopEdit(); input.value = ''; }
     });
     input.addEventListener('input', () => {
-      if (input.value.trim() === '' || this.editing || Date.now() - this.lastTypingSent < TYPING_SEND_MS) return;
-      this.lastTypingSent = Date.now();
+      const key = chatKey(a);
+      if (input.value.trim() === '' || this.editing || Date.now() - (this.lastTypingSent.get(key) ?? 0) < TYPING_SEND_MS) return;
+      this.lastTypingSent.set(key, Date.now());
       this.client.typing(refOf(a)).catch(() => undefined);
     });
     const groupButtons = a.kind === 'group' ? [
