@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signUp, sleep, type Account, type Client, type Frame } from './helpers/client.js';
 import { useRelay, settle, assertReply, ok } from './helpers/protocol.js';
+import { assertErrorFrame } from './helpers/kit.js';
 
 let alice: Account;
 let bob: Account;
@@ -21,29 +22,13 @@ const fx = useRelay('ws_abuse', { AUTH_RATE_PER_MINUTE: '100000' }, async () => 
 });
 const { connect } = fx;
 
-const SQL_OR_STACK = /\b(select|insert|update|delete from|relation|syntax|column|violates|constraint)\b|^\s+at |\n\s+at /im;
-
-/** The error envelope: {error: true, type, message, code} plus requestId when one was sent. */
-function assertError(f: Frame, type: string, code: string, requestId?: string | number): Frame {
-  const keys = ['code', 'error', 'message', 'type', ...(requestId === undefined ? [] : ['requestId'])].sort();
-  assert.deepEqual(Object.keys(f).sort(), keys, `error envelope: ${JSON.stringify(f)}`);
-  assert.equal(f.error, true);
-  assert.equal(f.type, type);
-  assert.equal(f.code, code, JSON.stringify(f));
-  if (requestId !== undefined) assert.equal(f.requestId, requestId);
-  assert.equal(typeof f.message, 'string');
-  assert.ok(f.message.length >= 5 && f.message.length <= 300, `a clear, short message: ${f.message}`);
-  assert.doesNotMatch(f.message, SQL_OR_STACK, 'no SQL text or stack trace');
-  return f;
-}
-
 /**
- * Stricter than `errorOf` of helpers/protocol.ts: a message of 5 to 300 characters, a wider
- * SQL/stack pattern, a numeric requestId, and optionally the message itself.
+ * Stricter than `errorOf` of helpers/protocol.ts: the kit's assertErrorFrame (a message of 5 to
+ * 300 characters, a wider SQL/stack pattern), a numeric requestId, and optionally the message.
  */
 async function errorOf(c: Client, type: string, params: unknown, code: string, message?: string | RegExp): Promise<Frame> {
   const f = await c.request(type, params);
-  assertError(f, type, code, f.requestId);
+  assertErrorFrame(f, type, code, f.requestId);
   assert.ok(typeof f.requestId === 'number', 'requestId echoed');
   if (typeof message === 'string') assert.equal(f.message, message);
   else if (message) assert.match(f.message, message);
@@ -70,7 +55,7 @@ async function assertAlive(c: Client): Promise<void> {
 test('not JSON → BAD_REQUEST of type "processor"; the connection keeps serving', async () => {
   for (const raw of ['hello', '{"type":', '{type: "listLastMessage"}', '', '\u0000', "{'type':'x'}"]) {
     const f = await rawNext(conn, raw);
-    assertError(f, 'processor', 'BAD_REQUEST');
+    assertErrorFrame(f, 'processor', 'BAD_REQUEST');
     assert.match(f.message, /JSON/);
   }
   await assertAlive(conn);
@@ -79,7 +64,7 @@ test('not JSON → BAD_REQUEST of type "processor"; the connection keeps serving
 test('JSON that is not an object → BAD_REQUEST "processor"', async () => {
   for (const raw of ['[]', '[{"type":"listLastMessage"}]', '42', '"listLastMessage"', 'null', 'true']) {
     const f = await rawNext(conn, raw);
-    assertError(f, 'processor', 'BAD_REQUEST');
+    assertErrorFrame(f, 'processor', 'BAD_REQUEST');
     assert.match(f.message, /object/i, raw);
   }
   await assertAlive(conn);
@@ -88,7 +73,7 @@ test('JSON that is not an object → BAD_REQUEST "processor"', async () => {
 test('missing or non-string type → BAD_REQUEST "processor", requestId still echoed', async () => {
   for (const [body, rid] of [[{ params: {}, requestId: 'r1' }, 'r1'], [{ type: 7, requestId: 'r8' }, 'r8'], [{ type: '', requestId: 'e' }, 'e'], [{ type: null }, undefined]] as const) {
     const f = await rawNext(conn, JSON.stringify(body));
-    assertError(f, 'processor', 'BAD_REQUEST', rid);
+    assertErrorFrame(f, 'processor', 'BAD_REQUEST', rid);
     assert.match(f.message, /type/);
   }
   await assertAlive(conn);
@@ -100,13 +85,13 @@ test('unknown type → BAD_REQUEST with the type echoed', async () => {
     assert.match(f.message, /unknown/i);
   }
   const f = await rawNext(conn, JSON.stringify({ type: 'nope' }));
-  assertError(f, 'nope', 'BAD_REQUEST');
+  assertErrorFrame(f, 'nope', 'BAD_REQUEST');
   await assertAlive(conn);
 });
 
 test('a binary frame → BAD_REQUEST "processor"', async () => {
   const f = await rawNext(conn, Buffer.from(JSON.stringify({ type: 'listLastMessage', params: {}, requestId: 'bin' })), true);
-  assertError(f, 'processor', 'BAD_REQUEST');
+  assertErrorFrame(f, 'processor', 'BAD_REQUEST');
   assert.match(f.message, /binary/i);
   await assertAlive(conn);
 });
@@ -232,7 +217,7 @@ test('text that is not valid Unicode (lone surrogate) is refused rather than sil
   // JSON can carry "\ud800"; stored as UTF-8 it would come back as U+FFFD, not what the reply said.
   const raw = '{"type":"privateMessage","params":{"receiverId":' + bob.id + ',"content":"a\\ud800b"},"requestId":"sur"}';
   const f = await rawNext(conn, raw);
-  assertError(f, 'privateMessage', 'VALIDATION', 'sur');
+  assertErrorFrame(f, 'privateMessage', 'VALIDATION', 'sur');
   assert.match(f.message, /content/);
   await assertAlive(conn);
 });
@@ -259,16 +244,16 @@ test('membership errors: FORBIDDEN with the brief\'s message, CONFLICT, NOT_FOUN
 
 test('deep nesting and prototype tricks are handled like any other bad input', async () => {
   const deep = '['.repeat(30_000) + ']'.repeat(30_000);
-  assertError(await rawNext(conn, deep), 'processor', 'BAD_REQUEST');
+  assertErrorFrame(await rawNext(conn, deep), 'processor', 'BAD_REQUEST');
   const deepParams = `{"type":"listLastMessage","params":{"x":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}},"requestId":"deep"}`;
   assertReply(await rawNext(conn, deepParams), 'listLastMessage');
   // "__proto__" from JSON.parse is an own key, not a prototype: receiverId is still missing.
   const proto = `{"type":"privateMessage","params":{"__proto__":{"receiverId":${bob.id},"content":"x"}},"requestId":"proto"}`;
   const f = await rawNext(conn, proto);
-  assertError(f, 'privateMessage', 'VALIDATION', 'proto');
+  assertErrorFrame(f, 'privateMessage', 'VALIDATION', 'proto');
   assert.match(f.message, /receiverId/);
   const proto2 = `{"__proto__":{"type":"listLastMessage"},"requestId":"proto2"}`;
-  assertError(await rawNext(conn, proto2), 'processor', 'BAD_REQUEST', 'proto2');
+  assertErrorFrame(await rawNext(conn, proto2), 'processor', 'BAD_REQUEST', 'proto2');
   await assertAlive(conn);
 });
 

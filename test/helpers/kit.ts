@@ -1,9 +1,9 @@
-// The small tools every test file needs, written once: an HTTP error assertion, `eventually`,
-// a free port, and the scan of a server's logs for secrets and errors.
+// The small tools every test file needs, written once: the HTTP and WebSocket error assertions,
+// `eventually`, a free port, and the scan of a server's logs for secrets and errors.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import type { HttpAnswer } from './client.js';
+import type { Frame, HttpAnswer } from './client.js';
 import { TEST_SECRET } from './server.js';
 
 /**
@@ -25,6 +25,27 @@ export function assertHttpError(res: HttpAnswer, status: number, code: string, o
 /** assertHttpError with the 4th argument as the files had it: a RegExp for the message, or a label. */
 export const assertError = (res: HttpAnswer, status: number, code: string, messageOrWhat?: RegExp | string): void =>
   assertHttpError(res, status, code, typeof messageOrWhat === 'string' ? { what: messageOrWhat } : { message: messageOrWhat });
+
+/** What an error message must never show: SQL text or a stack trace. */
+const SQL_OR_STACK = /\b(select|insert|update|delete from|relation|syntax|column|violates|constraint)\b|^\s+at |\n\s+at /im;
+
+/**
+ * A WebSocket error envelope: exactly {code, error: true, message, type} plus `requestId` when one
+ * is expected (and then equal to it), `code` as given, a clear message of 5 to 300 characters
+ * without SQL or a stack trace.
+ */
+export function assertErrorFrame(f: Frame, type: string, code: string, requestId?: string | number): Frame {
+  const keys = ['code', 'error', 'message', 'type', ...(requestId === undefined ? [] : ['requestId'])].sort();
+  assert.deepEqual(Object.keys(f).sort(), keys, `error envelope: ${JSON.stringify(f)}`);
+  assert.equal(f.error, true);
+  assert.equal(f.type, type);
+  assert.equal(f.code, code, JSON.stringify(f));
+  if (requestId !== undefined) assert.equal(f.requestId, requestId);
+  assert.equal(typeof f.message, 'string');
+  assert.ok(f.message.length >= 5 && f.message.length <= 300, `a clear, short message: ${f.message}`);
+  assert.doesNotMatch(f.message, SQL_OR_STACK, 'no SQL text or stack trace');
+  return f;
+}
 
 /**
  * Resolves once `check` returns true (it may be async), checking every `everyMs`; fails with
