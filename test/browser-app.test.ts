@@ -56,8 +56,8 @@ async function shot(name: string, page: Page): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) });
 }
 
-async function signUp(page: Page, name: string): Promise<void> {
-  await page.goto(`${fx.relay.http}/app/`);
+async function signUp(page: Page, name: string, base = fx.relay.http): Promise<void> {
+  await page.goto(`${base}/app/`);
   await page.getByRole('heading', { name: 'Log in to Relay' }).waitFor();
   await page.getByRole('button', { name: 'No account? Sign up' }).click();
   await page.locator('#auth-email').fill(`${name.toLowerCase()}.${Date.now()}@example.com`);
@@ -243,4 +243,29 @@ test('typing is announced per conversation: typing in one chat, then at once in 
   t.diagnostic(`typing in the group ${Date.now() - dialogAt} ms after the dialog's was pushed`);
   await shot('bob-typing-in-two-chats', bob);
   assert.deepEqual(pageErrors, [], 'no page errors');
+});
+
+test('the app stays signed in across token expiries: the SDK renews the token ahead (3 s tokens here) and the page keeps it', { skip }, async () => {
+  // A second server on the same database whose tokens live 3 s.
+  const short = await fx.startAnother({ DATABASE_URL: fx.db.url, AUTH_RATE_PER_MINUTE: '100000', JWT_TTL: '3' });
+  const context = await browser!.newContext({ viewport: { width: 1100, height: 760 } });
+  const carol = await context.newPage();
+  carol.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
+  try {
+    await signUp(carol, 'Carol', short.http);
+    const tokenOf = async (): Promise<string> => carol.evaluate(() => (JSON.parse(localStorage.getItem('relay.session') ?? '{}') as { token: string }).token);
+    const first = await tokenOf();
+    await sleep(7000);
+    // Two expiries later: still signed in, online, and the HTTP side uses the renewed token.
+    assert.equal(await carol.getByRole('heading', { name: 'Log in to Relay' }).count(), 0, 'not logged out');
+    await carol.locator('.state[data-state="open"]').waitFor();
+    assert.notEqual(await tokenOf(), first, 'the page saved the renewed token');
+    await carol.locator('#search').fill('Alice');
+    await carol.locator('.results li', { hasText: 'Alice' }).waitFor();
+    await shot('carol-signed-in-after-expiries', carol);
+    assert.equal(await carol.locator('.banner').isVisible(), false, `no error shown: ${await carol.locator('.banner').textContent()}`);
+    assert.deepEqual(pageErrors, [], 'no page errors');
+  } finally {
+    await context.close();
+  }
 });

@@ -1,18 +1,17 @@
 import { RelayClient, RelayHttp } from 'relay-client';
 import { authView } from './auth.js';
 import { ChatApp } from './chat.js';
-import { clearSession, loadSession, saveSession, TokenKeeper, type Session } from './session.js';
+import { clearSession, loadSession, saveSession, type Session } from './session.js';
 import { h } from './dom.js';
 
 // Served by Relay itself: the API and the WebSocket are on this page's origin.
 const http = new RelayHttp('');
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
 const root = document.getElementById('root')!;
-let current: { app: ChatApp; keeper: TokenKeeper } | undefined;
+let current: ChatApp | undefined;
 
 function showAuth(notice?: string): void {
-  current?.app.destroy();
-  current?.keeper.stop();
+  current?.destroy();
   current = undefined;
   clearSession();
   document.body.classList.remove('has-active');
@@ -22,10 +21,19 @@ function showAuth(notice?: string): void {
 }
 
 function showChat(s: Session): void {
-  const keeper = new TokenKeeper(s, http, () => showAuth('Your session expired. Please log in again.'));
-  const client = new RelayClient({ url: wsUrl, token: s.token, getToken: () => keeper.getToken() });
-  const app = new ChatApp(client, http, () => keeper.token, s.user, (notice) => showAuth(notice));
-  current = { app, keeper };
+  const client = new RelayClient({
+    url: wsUrl,
+    token: s.token,
+    // The SDK asks a little before the token expires (a refresh needs it still valid) and keeps
+    // the page's session in step; if the refresh fails it closes with 4001, and ChatApp logs out.
+    getToken: async (token) => {
+      const fresh = (await http.refresh(token)).token;
+      saveSession({ ...s, token: fresh });
+      return fresh;
+    },
+  });
+  const app = new ChatApp(client, http, () => client.token, s.user, (notice) => showAuth(notice));
+  current = app;
   root.replaceChildren(app.root);
 }
 
