@@ -72,7 +72,7 @@ export type RelayEvents = { [T in PushType]: PushEvent<T> } & {
    * This client's own sends are not repeated here: their promises resolve with them.
    */
   message: ChatMessage & { catchUp: boolean };
-  /** A failure that no promise carries (a catch-up that could not run, getToken throwing, a 1009 close). */
+  /** A failure that no promise carries (a catch-up that could not run, getToken throwing). */
   error: RelayError;
 };
 
@@ -83,8 +83,8 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
   /** A send: kept until its reply, and sent again after a reconnect. */
   send?: QueuedSend;
-  /** The frame's size: after a 1009 close, the largest frames in flight are the ones refused. */
-  bytes?: number;
+  /** The frame as sent: after a 1009 close, the largest frames in flight are the ones refused. */
+  frame?: string;
 }
 
 interface QueuedSend {
@@ -237,7 +237,7 @@ export class RelayClient extends Emitter<RelayEvents> {
   private refuse(type: string, params: unknown): RelayError | undefined {
     return checkParams(type, params, this.limits)
       // The largest requestId this client can give: the frame is measured as it will be sent.
-      ?? checkFrame(type, frameBytes(JSON.stringify({ type, params, requestId: Number.MAX_SAFE_INTEGER })), this.limits);
+      ?? checkFrame(type, JSON.stringify({ type, params, requestId: Number.MAX_SAFE_INTEGER }), this.limits);
   }
 
   private send(type: QueuedSend['type'], params: QueuedSend['params']): Promise<unknown> {
@@ -279,7 +279,7 @@ export class RelayClient extends Emitter<RelayEvents> {
   private transmit(type: string, params: unknown, pending: Pending): number {
     const requestId = this.nextId++;
     const frame = JSON.stringify({ type, params, requestId });
-    this.pending.set(requestId, { ...pending, bytes: frameBytes(frame) });
+    this.pending.set(requestId, { ...pending, frame });
     this.ws!.send(frame);
     return requestId;
   }
@@ -376,10 +376,10 @@ export class RelayClient extends Emitter<RelayEvents> {
    * any at least as large is over the cap too) reject with PAYLOAD_TOO_LARGE and are not resent.
    */
   private refuseTooBig(): void {
-    let largest = 0;
-    for (const p of this.pending.values()) largest = Math.max(largest, p.bytes ?? 0);
+    const sizes = new Map([...this.pending].map(([id, p]) => [id, frameBytes(p.frame ?? '')]));
+    const largest = Math.max(0, ...sizes.values());
     for (const [id, p] of this.pending) {
-      if (p.bytes !== largest) continue;
+      if (sizes.get(id) !== largest) continue;
       this.pending.delete(id);
       const err = new RelayError('PAYLOAD_TOO_LARGE', `the server closed the connection (1009): the ${p.type} frame of ${largest} bytes is over its cap`, p.type);
       if (p.send) this.dropSend(p.send);

@@ -48,7 +48,10 @@ export function checkParams(type: string, params: unknown, limits: Required<Limi
 }
 
 /** The frame over the server's cap, as the RelayError to reject with; undefined when it fits. */
-export function checkFrame(type: string, bytes: number, limits: Required<Limits>): RelayError | undefined {
+export function checkFrame(type: string, frame: string, limits: Required<Limits>): RelayError | undefined {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most frames need no encoding to be known to fit.
+  if (frame.length * 3 <= limits.frameBytes) return undefined;
+  const bytes = frameBytes(frame);
   return bytes > limits.frameBytes
     ? new RelayError('PAYLOAD_TOO_LARGE', `the ${type} frame is ${bytes} bytes; the server takes at most ${limits.frameBytes}`, type)
     : undefined;
