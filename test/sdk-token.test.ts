@@ -47,25 +47,31 @@ test('the README\'s getToken, http.refresh(current), keeps the client signed in 
   assert.deepEqual(history, sent, 'every send stored once, in order');
 });
 
-test('a getToken that fails: an error event, closed 4001, and the sends waiting reject instead of hanging', async () => {
-  const a = await signUp(fx.relay.http, 'Stranded');
-  const b = await signUp(fx.relay.http, 'Waiter');
-  const http = new RelayHttp(fx.relay.http);
-  let asked = 0;
-  // Logging in again with a password changed elsewhere, say: it cannot succeed by retrying.
-  const c = sdk(fx.relay.ws, a.token, {
-    getToken: async () => { asked++; return (await http.login({ email: a.email, password: 'not-the-password' })).token; },
-  });
-  const rec = new Recorder(c, ['reconnecting', 'closed', 'error', 'connecting']);
+/** Logging in again with a password changed elsewhere, say: a getToken that cannot succeed by retrying. */
+const failingGetToken = (http: RelayHttp, email: string, calls: { n: number }) => async (): Promise<string> => {
+  calls.n++;
+  return (await http.login({ email, password: 'not-the-password' })).token;
+};
+
+test('a getToken that fails after a 4001: an error event, closed 4001, and the sends waiting reject instead of hanging', async () => {
+  // Tokens of 5 s here: the client opens with this one (more than the 2 s margin left) before it expires.
+  const five = await fx.startAnother({ DATABASE_URL: fx.db.url, AUTH_RATE_PER_MINUTE: '100000', JWT_TTL: '5' });
+  const http = new RelayHttp(five.http);
+  const b = await signUp(five.http, 'Waiter');
+  const a = await signUp(five.http, 'Stranded');
+  const calls = { n: 0 };
+  const c = sdk(five.ws, a.token, { getToken: failingGetToken(http, a.email, calls) });
+  const rec = new Recorder(c, ['reconnecting', 'closed', 'error', 'connecting', 'open']);
   let waiting: Promise<unknown> | undefined;
   // A send made the moment the socket drops (4001) waits in the queue for the reconnect.
   c.on('reconnecting', () => { waiting ??= c.sendPrivate(b.id, 'while offline').catch((e: unknown) => e); });
   await c.connect();
 
-  const closed = await rec.wait('closed', () => true, 8000);
+  const closed = await rec.wait('closed', () => true, 10_000);
   assert.equal(closed.code, 4001);
   assert.match(closed.reason, /^getToken failed: /);
   assert.equal(c.state, 'closed');
+  assert.deepEqual(rec.all('reconnecting').map((e) => e.code), [4001], 'closed by the server once, then no retry');
   const errors = rec.all('error');
   assert.ok(errors.length >= 1 && errors.every((e) => e.code === 'UNAUTHORIZED'), JSON.stringify(errors.map((e) => [e.code, e.message])));
   assert.ok(waiting, 'a send was made while reconnecting');
@@ -76,8 +82,30 @@ test('a getToken that fails: an error event, closed 4001, and the sends waiting 
   assert.equal(c.queuedSends, 0);
 
   // And it stays closed: no reconnect attempts, no more getToken calls.
-  const [connects, calls] = [rec.all('connecting').length, asked];
+  const [connects, asked] = [rec.all('connecting').length, calls.n];
   await sleep(1500);
   assert.equal(rec.all('connecting').length, connects);
-  assert.equal(asked, calls);
+  assert.equal(calls.n, asked);
+});
+
+test('a getToken that fails when the token expired before connecting: connect and the queued send reject at once', async () => {
+  const a = await signUp(fx.relay.http, 'Late');
+  const b = await signUp(fx.relay.http, 'Other');
+  const calls = { n: 0 };
+  const c = sdk(fx.relay.ws, a.token, { getToken: failingGetToken(new RelayHttp(fx.relay.http), a.email, calls) });
+  const rec = new Recorder(c, ['closed', 'error', 'connecting']);
+  const queued = c.sendPrivate(b.id, 'queued before connecting').catch((e: unknown) => e);
+  await sleep(readToken(a.token).exp! * 1000 + 100 - Date.now());
+
+  // Bounded: a client looping on getToken would leave connect pending for ever.
+  const timeout = new Promise((resolve) => setTimeout(() => resolve(new Error('connect still pending after 10 s')), 10_000).unref());
+  const refused = await Promise.race([c.connect().then(() => new Error('connect resolved'), (e: unknown) => e), timeout]);
+  assert.ok(refused instanceof RelayError && refused.code === 'CLOSED', String(refused));
+  const err = await queued;
+  assert.ok(err instanceof RelayError && err.code === 'UNAUTHORIZED', String(err));
+  assert.deepEqual(rec.all('closed').map((e) => e.code), [4001]);
+  assert.equal(rec.all('error').length, 1);
+  assert.equal(calls.n, 1);
+  await sleep(500);
+  assert.equal(rec.all('connecting').length, 1, 'no retry');
 });
