@@ -1,5 +1,5 @@
 /**
- * Relay's wire contract (PROTOCOL.md, v1 and v1.1) as TypeScript types: request params, reply
+ * Relay's wire contract (PROTOCOL.md, v1, v1.1 and v1.2) as TypeScript types: request params, reply
  * data, push data, error codes and close codes. Types only: the server imports this file with
  * `import type` and checks its handlers and pushes against it, the SDK builds on it, and
  * neither bundle gets code from the other. See client/README.md, "Where the wire types live".
@@ -87,6 +87,8 @@ export interface ChatListRow {
   lastReadId?: number | null;
   /** v1.1, dialogs: how far the partner has read. */
   peerLastReadId?: number | null;
+  /** v1.2: the caller blocks this dialog's partner (`false` for groups). */
+  blocked?: boolean;
 }
 
 export interface DialogHistoryRow {
@@ -159,6 +161,42 @@ export interface GroupMember {
   lastReadId?: number | null;
 }
 
+// ---------- v1.2: search and blocking ----------
+
+/** `[start, end)`: code point offsets into a message's `content` (end exclusive). */
+export type Highlight = [number, number];
+
+/** v1.2 message rows: `replyTo` (the replied-to message as it is now) and `reactions`. */
+export interface ReplyPreview { id: number; seq: number; senderId: number; senderName: string; content: string; deletedAt: string | null }
+export interface Reaction { emoji: string; count: number; me: boolean }
+
+/** A `searchMessages` match. */
+export interface SearchHit {
+  id: number; seq: number;
+  senderId: number; senderName: string;
+  receiverId: number | null; receiverName: string | null;
+  groupId: number | null; groupName: string | null;
+  content: string; createdAt: string; editedAt: string | null;
+  replyTo: ReplyPreview | null;
+  mentions: number[];
+  reactions: Reaction[];
+  /** Files (issue 24): `[]` until messages carry them. */
+  attachments: unknown[];
+  /** Every content word that some query word begins, in order. */
+  highlights: Highlight[];
+}
+
+/** `query`: 1..200 code points, 1..10 words; at most one of receiverId/groupId (neither: every conversation). */
+export interface SearchParams {
+  query: string;
+  receiverId?: number | null;
+  groupId?: number | null;
+  limit?: number;
+  beforeId?: number;
+}
+
+export interface BlockedUser { userId: number; firstName: string; lastName: string | null; blockedAt: string }
+
 // ---------- the request table: type → params and reply data ----------
 
 /** The v1 message types (the brief). */
@@ -187,7 +225,15 @@ export interface V11Methods {
   setMemberRole: { params: { groupId: number; userId: number; role: Exclude<Role, 'owner'> }; data: null };
 }
 
-export interface Methods extends V1Methods, V11Methods {}
+/** The v1.2 message types of search and blocking. */
+export interface V12SearchBlockMethods {
+  searchMessages: { params: SearchParams; data: SearchHit[] };
+  blockUser: { params: { userId: number }; data: null };
+  unblockUser: { params: { userId: number }; data: null };
+  getBlockedUsers: { params: Paging; data: BlockedUser[] };
+}
+
+export interface Methods extends V1Methods, V11Methods, V12SearchBlockMethods {}
 export type RequestType = keyof Methods;
 export type Params<T extends RequestType> = Methods[T]['params'];
 export type ReplyData<T extends RequestType> = Methods[T]['data'];
@@ -214,7 +260,13 @@ export interface V11Pushes {
   setMemberRole: { data: { groupId: number; userId: number; role: Role }; message: null };
 }
 
-export interface Pushes extends V1Pushes, V11Pushes {}
+/** v1.2 pushes of blocking: to the blocker's other connections. */
+export interface V12BlockPushes {
+  blockUser: { data: { userId: number }; message: null };
+  unblockUser: { data: { userId: number }; message: null };
+}
+
+export interface Pushes extends V1Pushes, V11Pushes, V12BlockPushes {}
 export type PushType = keyof Pushes;
 export type PushData<T extends PushType> = Pushes[T]['data'];
 export type PushMessage<T extends PushType> = Pushes[T]['message'];

@@ -47,6 +47,7 @@ export interface ChatRow {
   groupId: number | null; groupName: string | null;
   content: string | null; createdAt: string; updatedAt: string | null; deletedAt: string | null;
   seq: number | null; unreadCount: number; lastReadId: number | null; peerLastReadId: number | null;
+  blocked: boolean;
 }
 
 /** A group history for a member; null data: not a member (FORBIDDEN). */
@@ -125,7 +126,12 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
              to_char(x.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt",
              to_char(x.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
              case when x.id is not null then x.last_seq end as seq, greatest(x.last_seq - x.read_seq, 0) as "unreadCount",
-             x.read_id as "lastReadId", x.peer_read_id as "peerLastReadId"
+             x.read_id as "lastReadId", x.peer_read_id as "peerLastReadId",
+             -- v1.2: the caller blocks this dialog's partner (the side that is not the caller).
+             x.group_id is null and exists (
+               select 1 from blocks b where b.blocker_id = v."userId"
+                 and b.blocked_id = case when x.sender_id = v."userId" then x.receiver_id else x.sender_id end
+             ) as blocked
     ) r
     where x.pos > v.skip and x.pos <= v.skip + v.take
   ) h on true`;

@@ -28,6 +28,9 @@ export type SendOutcome<M> =
   | { kind: 'conflict' }
   | { kind: 'refused' };
 
+/** A private send may also be refused by a block (v1.2): `by` whose block it is. */
+export type PrivateSendOutcome = SendOutcome<StoredPrivateMessage> | { kind: 'blocked'; by: 'sender' | 'receiver' };
+
 interface Existing {
   id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
   content: string; createdAt: Date; senderName: string; groupName: string | null;
@@ -37,6 +40,9 @@ interface BatchRow {
   ord: number; id: number | null; seq: number | null; createdAt: Date | null;
   senderName: string | null; groupName?: string | null;
 }
+
+/** `blockedBy`: a send refused by a block (v1.2), the sender's own or the receiver's. */
+interface PrivateBatchRow extends BatchRow { needsDialog: boolean; blockedBy: 'sender' | 'receiver' | null }
 
 /**
  * Sends, group-committed: one statement per batch stores its messages, draws their seqs, moves
@@ -161,7 +167,7 @@ export function createSends(sql: Sql) {
    * without one yet (its first message) gets `needsDialog`, and is written again once
    * `createDialogs` has made the row.
    */
-  const writePrivateBatch = (items: PrivateSend[]) => sql<(BatchRow & { needsDialog: boolean })[]>`
+  const writePrivateBatch = (items: PrivateSend[]) => sql<PrivateBatchRow[]>`
     with v as (
       select * from unnest(
         ${sql.array(items.map((i) => i.senderId), INT4)}::int[],
@@ -176,8 +182,11 @@ export function createSends(sql: Sql) {
       from v
       join users r on r.id = v.receiver_id and r.deleted_at is null
       join users s on s.id = v.sender_id and s.deleted_at is null
-      where v.client_message_id is null or not exists (
-        select 1 from messages m where m.sender_id = v.sender_id and m.client_message_id = v.client_message_id)
+      where (v.client_message_id is null or not exists (
+        select 1 from messages m where m.sender_id = v.sender_id and m.client_message_id = v.client_message_id))
+        -- v1.2: nothing is stored across a block, either way (two probes of the blocks key).
+        and not exists (select 1 from blocks b where b.blocker_id = v.receiver_id and b.blocked_id = v.sender_id)
+        and not exists (select 1 from blocks b where b.blocker_id = v.sender_id and b.blocked_id = v.receiver_id)
       order by v.sender_id, coalesce('c' || v.client_message_id, 'o' || v.ord), v.ord
     ), locked as materialized (
       select d.user_lo, d.user_hi, d.last_seq from dialogs d
@@ -215,7 +224,16 @@ export function createSends(sql: Sql) {
       where d.user_lo = c.lo and d.user_hi = c.hi
     )
     select v.ord::int as ord, n.id, n.seq, n.sender_name as "senderName", n.created_at as "createdAt",
-           (n.id is null and f.ord is not null) as "needsDialog"
+           (n.id is null and f.ord is not null) as "needsDialog",
+           -- Only for a send left out (rare), which block refused it: the sender's own comes first.
+           case when f.ord is null then (
+             select case when b.blocker_id = v.sender_id then 'sender' else 'receiver' end
+             from blocks b
+             where (b.blocker_id = v.sender_id and b.blocked_id = v.receiver_id)
+                or (b.blocker_id = v.receiver_id and b.blocked_id = v.sender_id)
+             order by b.blocker_id = v.sender_id desc
+             limit 1
+           ) end as "blockedBy"
     from v left join fresh f on f.ord = v.ord left join numbered n on n.ord = v.ord
     order by v.ord`;
 
@@ -236,8 +254,8 @@ export function createSends(sql: Sql) {
       }))));
   };
 
-  const storePrivate = async (items: PrivateSend[]): Promise<SendOutcome<StoredPrivateMessage>[]> => {
-    let rows: (BatchRow & { needsDialog: boolean })[] = await retryRolledBack(() => writePrivateBatch(items));
+  const storePrivate = async (items: PrivateSend[]): Promise<PrivateSendOutcome[]> => {
+    let rows: PrivateBatchRow[] = await retryRolledBack(() => writePrivateBatch(items));
     const first = items.filter((_, i) => rows[i]?.needsDialog);
     if (first.length > 0) {
       await createDialogs(first);
@@ -245,10 +263,15 @@ export function createSends(sql: Sql) {
       let k = 0;
       rows = rows.map((row) => (row.needsDialog ? again[k++]! : row));
     }
-    return Promise.all(items.map((item, i) => settle(item, rows[i], (prior) => prior.receiverId === item.receiverId,
-      (id, seq, createdAt, names): StoredPrivateMessage => ({
-        id, seq, senderId: item.senderId, receiverId: item.receiverId, content: item.content, createdAt, senderName: names.senderName,
-      }))));
+    return Promise.all(items.map(async (item, i): Promise<PrivateSendOutcome> => {
+      const outcome = await settle(item, rows[i], (prior) => prior.receiverId === item.receiverId,
+        (id, seq, createdAt, names): StoredPrivateMessage => ({
+          id, seq, senderId: item.senderId, receiverId: item.receiverId, content: item.content, createdAt, senderName: names.senderName,
+        }));
+      // A resend of a message stored before the block is still answered with it (settle found it).
+      const by = rows[i]?.blockedBy;
+      return outcome.kind === 'refused' && by ? { kind: 'blocked', by } : outcome;
+    }));
   };
 
   return {

@@ -10,6 +10,10 @@ export const privateMessage = defineHandler({
       senderId: userId, receiverId: p.receiverId, content: p.content, clientMessageId: p.clientMessageId ?? null,
     });
     if (outcome.kind === 'refused') throw new ClientError(ErrorCode.NOT_FOUND, 'User not found');
+    if (outcome.kind === 'blocked') {
+      throw new ClientError(ErrorCode.FORBIDDEN,
+        outcome.by === 'sender' ? 'Unblock this user to message them' : 'This user does not accept your messages');
+    }
     if (outcome.kind === 'conflict') {
       throw new ClientError(ErrorCode.CONFLICT, 'clientMessageId was already used for a different message');
     }

@@ -1,0 +1,84 @@
+import type { Sql } from './client.js';
+
+/** What to search: every conversation of the caller, one group, or one dialog. */
+export type SearchScope = { kind: 'all' } | { kind: 'group'; groupId: number } | { kind: 'dialog'; peerId: number };
+
+export interface SearchRequest { me: number; query: string; scope: SearchScope; limit: number; beforeId?: number | undefined }
+
+/** A match as the database gives it (replyTo, reactions, highlights are added by the caller). */
+export interface SearchRow {
+  id: number; seq: number; senderId: number; senderName: string; receiverId: number | null; receiverName: string | null;
+  groupId: number | null; groupName: string | null; content: string; createdAt: Date; editedAt: Date | null;
+}
+
+/** null: the scope is a group the caller is not a member of (FORBIDDEN). */
+export type SearchResult = SearchRow[] | null;
+
+/**
+ * The conversations searched, as the tsquery of their tokens (relay_search_conversation in
+ * 008_search_blocking.sql): for all, the groups the caller is in now and its dialogs, OR-ed.
+ * Null (no conversation, or not a member) matches nothing.
+ */
+function conversations(sql: Sql, me: number, scope: SearchScope) {
+  if (scope.kind === 'group') {
+    return sql`(select quote_literal('#g' || gm.group_id)::tsquery from group_members gm
+                where gm.group_id = ${scope.groupId} and gm.user_id = ${me})`;
+  }
+  if (scope.kind === 'dialog') {
+    return sql`quote_literal(relay_search_conversation(null, ${me}::int, ${scope.peerId}::int))::tsquery`;
+  }
+  return sql`(select string_agg(quote_literal(t), ' | ')::tsquery from (
+      select '#g' || group_id as t from group_members where user_id = ${me}
+      union all
+      select '#d' || user_lo || '.' || user_hi from dialogs where user_lo = ${me}
+      union all
+      select '#d' || user_lo || '.' || user_hi from dialogs where user_hi = ${me} and user_lo <> ${me}
+    ) c)`;
+}
+
+/**
+ * One statement: the query's words as prefixes AND the caller's conversations, matched in the GIN
+ * index on messages.search; then the newest `limit` of the matches with their names.
+ *
+ * The tsquery is computed in the statement (an InitPlan), so the planner cannot read it and costs
+ * the match at its default selectivity, and `hits` is materialized with no ORDER BY or LIMIT
+ * inside: together they keep it on the GIN index. With ORDER BY id DESC LIMIT n on the match
+ * itself, the planner may walk messages_pkey backwards and test every message against the query,
+ * which for a rare word reads the whole table.
+ */
+export function searchStatement(sql: Sql, r: SearchRequest) {
+  const before = r.beforeId === undefined ? sql`` : sql`and m.id < ${r.beforeId}`;
+  return sql<SearchRow[]>`
+    with q as materialized (
+      select relay_search_query(${r.query}) && ${conversations(sql, r.me, r.scope)} as q
+    ), hits as materialized (
+      select m.id from messages m
+      where m.search @@ (select q from q) and m.deleted_at is null ${before}
+    ), page as (
+      select id from hits order by id desc limit ${r.limit}
+    )
+    select m.id, m.seq, m.sender_id as "senderId", s.first_name as "senderName",
+           m.receiver_id as "receiverId", rc.first_name as "receiverName",
+           m.group_id as "groupId", g.name as "groupName", m.content, m.created_at as "createdAt", m.edited_at as "editedAt"
+    from page p
+    join messages m on m.id = p.id
+    join users s on s.id = m.sender_id
+    left join users rc on rc.id = m.receiver_id
+    left join groups g on g.id = m.group_id
+    order by m.id desc`;
+}
+
+export function createSearch(sql: Sql) {
+  return {
+    async searchMessages(r: SearchRequest): Promise<SearchResult> {
+      if (r.scope.kind === 'group') {
+        // The membership check is its own tiny read: a non-member is FORBIDDEN, not "no matches".
+        const [member] = await sql`select 1 from group_members where group_id = ${r.scope.groupId} and user_id = ${r.me}`;
+        if (!member) return null;
+      }
+      return searchStatement(sql, r);
+    },
+  };
+}
+
+export type Search = ReturnType<typeof createSearch>;
