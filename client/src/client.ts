@@ -6,7 +6,7 @@ import { CatchUp } from './catchup.js';
 import type { ChatMessage, Conversation } from './messages.js';
 import type {
   CloseCodes, ConversationRef, ErrorFrame, HistoryPaging, Paging, Params, PushData, PushMessage, PushType,
-  ReplyData, RequestType, Role, SuccessFrame,
+  ReplyData, RequestType, Role, SearchParams, SuccessFrame,
 } from './wire.js';
 
 /** The server's close codes: checked against the shared wire type. */
@@ -180,6 +180,11 @@ export class RelayClient extends Emitter<RelayEvents> {
   renameGroup(groupId: number, groupName: string) { return this.request('renameGroup', { groupId, groupName }); }
   removeFromGroup(groupId: number, userId: number) { return this.request('removeUserFromGroup', { groupId, userId }); }
   setMemberRole(groupId: number, userId: number, role: Exclude<Role, 'owner'>) { return this.request('setMemberRole', { groupId, userId, role }); }
+  /** v1.2: messages whose words begin with every word of `query`; in one conversation if `receiverId` or `groupId` is given. */
+  searchMessages(query: string, opts: Omit<SearchParams, 'query'> = {}) { return this.request('searchMessages', { query, ...opts }); }
+  blockUser(userId: number) { return this.request('blockUser', { userId }); }
+  unblockUser(userId: number) { return this.request('unblockUser', { userId }); }
+  getBlockedUsers(p: Paging = {}) { return this.request('getBlockedUsers', p); }
 
   /**
    * Any request by its type. Made while disconnected, it waits for the connection (within its
