@@ -173,3 +173,16 @@ test('searchMessages: query is 1..200 code points holding 1..10 words; ids are c
   for (const receiverId of [0, 1.5, '1', 2 ** 31]) await errorOf(a1, 'searchMessages', { query: 'x', receiverId }, 'VALIDATION');
   for (const groupId of [0, 1.5, '1', 2 ** 31]) await errorOf(a1, 'searchMessages', { query: 'x', groupId }, 'VALIDATION');
 });
+
+test('the OpenAPI document describes searchMessages and blocking: requests, replies, pushes', async () => {
+  const res = await fetch(`${fx.relay.http}/api/openapi.json`);
+  const doc = await res.json() as any;
+  for (const type of ['searchMessages', 'blockUser', 'unblockUser', 'getBlockedUsers']) {
+    assert.ok(doc['x-websocket-messages'][type], `request ${type}`);
+    assert.ok(doc['x-websocket-replies'][type], `reply ${type}`);
+  }
+  assert.deepEqual(Object.keys(doc['x-websocket-messages'].searchMessages.properties.params.properties).sort(),
+    ['beforeId', 'groupId', 'limit', 'query', 'receiverId']);
+  assert.deepEqual([...doc['x-websocket-replies'].searchMessages.items.required].sort(), ROW_KEYS);
+  for (const type of ['blockUser', 'unblockUser']) assert.deepEqual(doc['x-websocket-pushes'][type].required, ['userId']);
+});

@@ -4,6 +4,7 @@ import { SignUpBody, LoginBody } from './routes/auth.js';
 import { ProfilePatchBody, PasswordBody } from './routes/profile.js';
 import { handlers } from '../ws/handlers/index.js';
 import { conversationPushes, conversationReplies } from './wsDocs.js';
+import { searchBlockPushes, searchBlockReplies } from './wsDocsSearchBlock.js';
 
 // Checks written as functions (white space, code points) have no JSON Schema form; the
 // descriptions carry them instead.
@@ -75,7 +76,7 @@ export function buildOpenApi(): object {
         '(`ws://host:3000`, token in `Authorization: Bearer` or `Sec-WebSocket-Protocol: auth, <token>`). ' +
         'The WebSocket request schemas are under `components.schemas.ws_*` and `x-websocket-messages`; the reply data ' +
         'of the v1.1 types under `x-websocket-replies`, and the data of the v1.1 pushes under `x-websocket-pushes` ' +
-        '(seq, read markers, edit and delete included). ' +
+        '(seq, read markers, edit and delete included; v1.2 search and blocking). ' +
         '`typing` and `markRead` take exactly one of `receiverId` or `groupId`.',
     },
     components: {
@@ -86,8 +87,8 @@ export function buildOpenApi(): object {
       },
     },
     'x-websocket-messages': wsMessages,
-    'x-websocket-replies': { ...wsReplies, ...conversationReplies },
-    'x-websocket-pushes': { ...wsPushes, ...conversationPushes },
+    'x-websocket-replies': { ...wsReplies, ...conversationReplies, ...searchBlockReplies },
+    'x-websocket-pushes': { ...wsPushes, ...conversationPushes, ...searchBlockPushes },
     paths: {
       '/auth/sign-up': { post: { summary: 'Create an account', requestBody: body(SignUpBody),
         responses: { 201: ok('Account and token', { type: 'object', properties: { user: User, token: { type: 'string' } } }), ...errors(400, 409, 413, 429) } } },
