@@ -2,6 +2,8 @@ import type { ChatListRow, ConnectionState, RelayClient, RelayHttp, User } from 
 import { h, clear, describe, timeOf, KeyedList } from './dom.js';
 import { ConversationView, belongsTo, refOf, type Active, type UiMessage } from './conversation.js';
 import { membersPanel } from './members.js';
+import { MessageSearch, revealMessage } from './search.js';
+import { Blocking } from './blocking.js';
 
 const STATE_TEXT: Record<ConnectionState, string> = {
   idle: 'Offline', connecting: 'Connecting…', open: 'Online', reconnecting: 'Reconnecting…', closed: 'Disconnected',
@@ -35,6 +37,8 @@ export class ChatApp {
   private showMembers = false;
   private searchSeq = 0;
   private readonly searchInput = h('input', { type: 'search', placeholder: 'Find people by name or email', 'aria-label': 'Find people', id: 'search' });
+  private readonly blocking: Blocking;
+  private readonly messageSearch: MessageSearch;
 
   constructor(
     private readonly client: RelayClient,
@@ -43,6 +47,12 @@ export class ChatApp {
     private readonly me: User,
     private readonly logout: (message?: string) => void,
   ) {
+    // A block changed (here or on another device): the open dialog with that user is redrawn.
+    this.blocking = new Blocking(client, (userId) => {
+      const a = this.view?.active;
+      if (a?.kind === 'dialog' && a.peerId === userId) this.renderPane();
+    });
+    this.messageSearch = new MessageSearch(client, me.id, (a, id) => void this.open(a, id), (err) => this.error(err));
     const search = this.searchInput;
     search.addEventListener('input', () => this.search(search.value.trim()));
     const groupName = h('input', { type: 'text', placeholder: 'New group name', 'aria-label': 'New group name', maxlength: 100, id: 'new-group', required: true });
@@ -65,7 +75,7 @@ export class ChatApp {
         h('button', { type: 'button', class: 'link', onclick: () => this.logout() }, 'Log out')),
       this.errorBar,
       h('div', { class: 'body' },
-        h('aside', { class: 'side', 'aria-label': 'Chats and people' }, search, this.searchResults, groupForm, h('h2', {}, 'Chats'), this.chatList),
+        h('aside', { class: 'side', 'aria-label': 'Chats and people' }, this.messageSearch.root, search, this.searchResults, groupForm, h('h2', {}, 'Chats'), this.chatList),
         this.pane));
     this.renderPane();
 
@@ -95,7 +105,11 @@ export class ChatApp {
   private listen(): void {
     const c = this.client;
     c.on('state', (s) => { this.stateBadge.textContent = STATE_TEXT[s]; this.stateBadge.dataset.state = s; });
-    c.on('open', ({ reconnected }) => { this.refreshChats(); if (reconnected) this.clearError(); });
+    c.on('open', ({ reconnected }) => {
+      this.refreshChats();
+      this.blocking.load().catch((err: unknown) => this.error(err));
+      if (reconnected) this.clearError();
+    });
     c.on('closed', ({ code }) => {
       if (code === 4003) this.logout('Your session was ended (password changed or account deleted). Please log in again.');
       else if (code === 4001) this.logout('Your session expired. Please log in again.');
@@ -229,7 +243,8 @@ export class ChatApp {
 
   // ---------- the open conversation ----------
 
-  private async open(a: Active): Promise<void> {
+  /** Opens a conversation; with `messageId` (a search result), scrolled to that message. */
+  private async open(a: Active, messageId?: number): Promise<void> {
     this.clearError();
     this.editing = undefined;
     this.typers.clear();
@@ -248,6 +263,7 @@ export class ChatApp {
     this.search(this.searchInput.value.trim());
     try {
       await this.view.load();
+      if (messageId !== undefined && !(await revealMessage(this.view, messageId))) this.error('That message is no longer there');
       if (a.kind === 'dialog') {
         const [p] = await this.client.getPresence([a.peerId]);
         if (p && this.view.active === a) this.renderPresence(p.online, p.lastSeenAt);
@@ -257,7 +273,7 @@ export class ChatApp {
     } catch (err) {
       this.error(err);
     }
-    this.pane.querySelector<HTMLTextAreaElement>('textarea')?.focus();
+    if (messageId === undefined) this.pane.querySelector<HTMLTextAreaElement>('textarea')?.focus();
   }
 
   private close(): void {
@@ -331,6 +347,8 @@ export class ChatApp {
       return;
     }
     const a = v.active;
+    const onError = (err: unknown): void => this.error(err);
+    const blocked = a.kind === 'dialog' && this.blocking.has(a.peerId);
     const input = h('textarea', { rows: 1, placeholder: 'Write a message', 'aria-label': 'Message', maxlength: 4096, id: 'composer' });
     const submit = (): void => {
       const content = input.value;
@@ -369,12 +387,13 @@ export class ChatApp {
         h('button', { type: 'button', class: 'small back', 'aria-label': 'Back to chats', onclick: () => this.close() }, '←'),
         a.kind === 'dialog' ? h('span', { class: 'presence offline', 'aria-label': 'offline', title: 'offline' }) : null,
         h('div', { class: 'titles' }, h('h2', { class: 'title' }, a.kind === 'group' ? `# ${a.name}` : a.name), h('span', { class: 'subtitle' })),
-        ...groupButtons),
+        ...groupButtons,
+        a.kind === 'dialog' && a.peerId !== this.me.id ? this.blocking.headerButton(a.peerId, a.name, onError) : null),
       h('div', { class: 'conv-body' }, v.list, h('div', { class: 'members-slot' })),
       h('p', { class: 'typing', 'aria-live': 'polite' }),
       h('p', { class: 'edit-bar', hidden: true }, 'Editing a message — Enter saves, Esc cancels ',
         h('button', { type: 'button', class: 'small', onclick: () => { this.stopEdit(); input.value = ''; } }, 'Cancel')),
-      h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); submit(); } },
+      blocked ? this.blocking.notice(a.peerId, a.name, onError) : h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); submit(); } },
         input, h('button', { type: 'submit', class: 'primary' }, 'Send')));
     v.render(true);
   }
