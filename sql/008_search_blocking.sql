@@ -1,10 +1,10 @@
 -- Message search and blocking (protocol v1.2). Stands on 001..006 only: it applies with or
 -- without 007 (replies, reactions, pins), in either order.
 -- Access paths added:
---   searchMessages              messages_search_idx (GIN over messages.search): the query's words as
---                               prefixes AND the caller's conversations as tokens, intersected in
---                               the index; the caller's conversations from group_members_user_idx
---                               and the dialogs primary key / dialogs_user_hi_idx
+--   searchMessages              messages_search_idx (GIN over messages.search): prefix scans of
+--                               the query's words within each of the caller's conversations (found
+--                               by group_members_user_idx and the dialogs primary key /
+--                               dialogs_user_hi_idx)
 --   block checks (send, typing, blocks primary key (blocker_id, blocked_id), each direction by key
 --   presence, chat list)
 --   getBlockedUsers             blocks_recent_idx (blocker_id, created_at desc, blocked_id desc)
@@ -25,23 +25,38 @@ CREATE FUNCTION relay_search_words(content text) RETURNS text[]
     WHERE w <> ''
   );
 
--- The conversation as a token of its own ('#' is never part of a word, so no query word reaches
--- it): a search names the caller's conversations in its tsquery, and the index intersects them
--- with the words instead of the heap filtering every message that has the words.
+-- A message's conversation as the prefix of its lexemes ('#' never starts a word): each word is
+-- kept as '<conversation>:<word>' ('#g7:hello', '#d3.9:hello'). A search names the caller's
+-- conversations in its tsquery, so the prefix scans of the GIN index read only those
+-- conversations' words: the work grows with what the caller may read, never with the whole table.
+-- (A separate conversation lexeme AND-ed with plain words would make a prefix like 'a':* collect
+-- every matching message of every user before the intersection.)
 CREATE FUNCTION relay_search_conversation(group_id integer, sender_id integer, receiver_id integer) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN CASE WHEN group_id IS NOT NULL THEN '#g' || group_id
-              ELSE '#d' || least(sender_id, receiver_id) || '.' || greatest(sender_id, receiver_id) END;
+              ELSE '#d' || least(sender_id, receiver_id) || '.' || greatest(sender_id, receiver_id) END || ':';
 
--- Every query word as a prefix, all of them required; null when the query has no word.
-CREATE FUNCTION relay_search_query(query text) RETURNS tsquery
+CREATE FUNCTION relay_search_vector(content text, group_id integer, sender_id integer, receiver_id integer) RETURNS tsvector
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN array_to_tsvector(array(
+    SELECT relay_search_conversation(group_id, sender_id, receiver_id) || w FROM unnest(relay_search_words(content)) AS w
+  ));
+
+-- Every query word as a prefix in any of `conversations` (their relay_search_conversation
+-- prefixes), all words required: ('#g1:hel':* | '#d2.5:hel':*) & ('#g1:wor':* | '#d2.5:wor':*).
+-- A message's lexemes share one conversation, so each word matches within the same one. Null
+-- (matches nothing) when the query has no word or there is no conversation.
+CREATE FUNCTION relay_search_query(query text, conversations text[]) RETURNS tsquery
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  RETURN (SELECT string_agg(quote_literal(w) || ':*', ' & ')::tsquery FROM unnest(relay_search_words(query)) AS w);
+  RETURN (
+    SELECT string_agg('(' || (SELECT string_agg(quote_literal(c || w) || ':*', ' | ') FROM unnest(conversations) AS c) || ')', ' & ')::tsquery
+    FROM unnest(relay_search_words(query)) AS w
+  );
 
 -- Generated: every insert, edit and delete (content '') keeps it current, with no change to the
 -- statements that write messages; adding it computes it for every existing message (the backfill).
 ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (
-  array_to_tsvector(relay_search_words(content) || relay_search_conversation(group_id, sender_id, receiver_id))
+  relay_search_vector(content, group_id, sender_id, receiver_id)
 ) STORED;
 CREATE INDEX messages_search_idx ON messages USING gin (search);
 

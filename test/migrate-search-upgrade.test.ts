@@ -95,7 +95,8 @@ test('the server applies 008 to a v1.1 database: every existing message gets its
   assert.ok(relay.logs.some((l) => l.msg === 'migration applied' && l.migration === '008_search_blocking.sql'));
   const [counts] = await sql<{ all: number; indexed: number; bulk: number }[]>`
     select count(*)::int as all, count(*) filter (where search is not null)::int as indexed,
-           count(*) filter (where search @@ relay_search_query('bulk mess'))::int as bulk
+           count(*) filter (where search @@ relay_search_query('bulk mess',
+             array(select distinct relay_search_conversation(group_id, sender_id, receiver_id) from messages)))::int as bulk
     from messages`;
   assert.deepEqual(counts, { all: BULK + 3, indexed: BULK + 3, bulk: BULK });
 });

@@ -20,8 +20,8 @@ export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
 /** What `npm run bench` runs without a scenario named. */
 export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history', 'typing'];
 
-/** Runs only when named: it takes minutes and the machine's whole open-file budget. */
-export const ON_REQUEST: readonly ScenarioName[] = ['soak'];
+/** Runs only when named: soak takes minutes and the machine's whole open-file budget; search seeds 1M messages of its own. */
+export const ON_REQUEST: readonly ScenarioName[] = ['soak', 'search'];
 
 export type Preset = 'quick' | 'full' | 'smoke';
 
@@ -82,7 +82,7 @@ const spec = {
   shards: { type: 'string' },
 } as const;
 
-export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak ...] [options]
+export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak|search ...] [options]
 
   (no scenario)        run all five with the quick sizes (under 4 minutes)
   --full               longer runs (30 s rounds) and 15,000 connections for connect
@@ -99,6 +99,8 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
             --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup,markRead,editMessage,deleteMessage
   soak:     (only when named) --conns N (default: what the file limit allows per node; 100,000 with --nodes 6)
             --rate R (sends/s per active connection, 1 % active) --group-size K --settle S --warmup S --duration S
+  search:   (only when named) history's sizes and --concurrency C --limit L --explain (plans of a search
+            across all of a user's conversations and within one group)
   typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)
   server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
             --redis (a Redis of the run's own)  --redis-cluster [--shards N] (a Redis Cluster of

@@ -15,30 +15,31 @@ export interface SearchRow {
 export type SearchResult = SearchRow[] | null;
 
 /**
- * The conversations searched, as the tsquery of their tokens (relay_search_conversation in
- * 008_search_blocking.sql): for all, the groups the caller is in now and its dialogs, OR-ed.
- * Null (no conversation, or not a member) matches nothing.
+ * The conversations searched, as their lexeme prefixes (relay_search_conversation in
+ * 008_search_blocking.sql): for all, the groups the caller is in now and its dialogs. Empty (no
+ * conversation, or not a member) matches nothing.
  */
 function conversations(sql: Sql, me: number, scope: SearchScope) {
   if (scope.kind === 'group') {
-    return sql`(select quote_literal('#g' || gm.group_id)::tsquery from group_members gm
-                where gm.group_id = ${scope.groupId} and gm.user_id = ${me})`;
+    return sql`array(select relay_search_conversation(gm.group_id, null, null) from group_members gm
+                     where gm.group_id = ${scope.groupId} and gm.user_id = ${me})`;
   }
   if (scope.kind === 'dialog') {
-    return sql`quote_literal(relay_search_conversation(null, ${me}::int, ${scope.peerId}::int))::tsquery`;
+    return sql`array[relay_search_conversation(null, ${me}::int, ${scope.peerId}::int)]`;
   }
-  return sql`(select string_agg(quote_literal(t), ' | ')::tsquery from (
-      select '#g' || group_id as t from group_members where user_id = ${me}
+  return sql`array(
+      select relay_search_conversation(group_id, null, null) from group_members where user_id = ${me}
       union all
-      select '#d' || user_lo || '.' || user_hi from dialogs where user_lo = ${me}
+      select relay_search_conversation(null, user_lo, user_hi) from dialogs where user_lo = ${me}
       union all
-      select '#d' || user_lo || '.' || user_hi from dialogs where user_hi = ${me} and user_lo <> ${me}
-    ) c)`;
+      select relay_search_conversation(null, user_lo, user_hi) from dialogs where user_hi = ${me} and user_lo <> ${me}
+    )`;
 }
 
 /**
- * One statement: the query's words as prefixes AND the caller's conversations, matched in the GIN
- * index on messages.search; then the newest `limit` of the matches with their names.
+ * One statement: each query word as a prefix within each of the caller's conversations, all
+ * words required, matched in the GIN index on messages.search; then the newest `limit` of the
+ * matches with their names.
  *
  * The tsquery is computed in the statement (an InitPlan), so the planner cannot read it and costs
  * the match at its default selectivity, and `hits` is materialized with no ORDER BY or LIMIT
@@ -50,7 +51,7 @@ export function searchStatement(sql: Sql, r: SearchRequest) {
   const before = r.beforeId === undefined ? sql`` : sql`and m.id < ${r.beforeId}`;
   return sql<SearchRow[]>`
     with q as materialized (
-      select relay_search_query(${r.query}) && ${conversations(sql, r.me, r.scope)} as q
+      select relay_search_query(${r.query}, ${conversations(sql, r.me, r.scope)}) as q
     ), hits as materialized (
       select m.id from messages m
       where m.search @@ (select q from q) and m.deleted_at is null ${before}
