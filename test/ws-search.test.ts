@@ -51,6 +51,25 @@ test('searchMessages: every query word begins some word, in any script that has 
   assert.deepEqual(p.highlights, [[13, 16], [17, 21]]);
 });
 
+test('searchMessages rows carry replyTo, mentions and reactions as every message row does (reactions as the caller sees them)', async () => {
+  const a = await signUp(fx.relay.http, 'Kai');
+  const b = await signUp(fx.relay.http, 'Lia');
+  const [a1, b1] = await Promise.all([connect(a), connect(b)]);
+  const g = await ok(a1, 'newGroup', { groupName: 'Rows' });
+  await ok(a1, 'addUserInGroup', { groupId: g.groupId, userId: b.id });
+  const q = await ok(b1, 'messageInGroup', { groupId: g.groupId, content: 'where is the capybara doc?' });
+  const m = await ok(a1, 'messageInGroup', { groupId: g.groupId, content: 'capybara doc is here', replyToId: q.id, mentions: [b.id] });
+  await ok(b1, 'addReaction', { messageId: m.id, emoji: '👍' });
+  const [mine, theirs] = await ok(a1, 'searchMessages', { query: 'capy' });
+  assert.deepEqual([mine.id, theirs.id], [m.id, q.id]);
+  assert.deepEqual(mine.replyTo, { id: q.id, seq: q.seq, senderId: b.id, senderName: 'Lia', content: 'where is the capybara doc?', deletedAt: null });
+  assert.deepEqual(mine.mentions, [b.id]);
+  assert.deepEqual(mine.reactions, [{ emoji: '👍', count: 1, me: false }]);
+  assert.deepEqual([theirs.replyTo, theirs.mentions, theirs.reactions], [null, [], []]);
+  const [seenByB] = await ok(b1, 'searchMessages', { query: 'capybara here' });
+  assert.deepEqual(seenByB.reactions, [{ emoji: '👍', count: 1, me: true }]);
+});
+
 test('searchMessages: highlights are code point offsets of every word some query word begins', async () => {
   const a = await signUp(fx.relay.http, 'Cleo');
   const a1 = await connect(a);

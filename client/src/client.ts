@@ -164,11 +164,18 @@ export class RelayClient extends Emitter<RelayEvents> {
   createGroup(groupName: string) { return this.request('newGroup', { groupName }); }
   addToGroup(groupId: number, userId: number) { return this.request('addUserInGroup', { groupId, userId }); }
   leaveGroup(groupId: number) { return this.request('leaveGroup', { groupId }); }
-  sendPrivate(receiverId: number, content: string, opts: { clientMessageId?: string } = {}) {
-    return this.send('privateMessage', { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() }) as Promise<ReplyData<'privateMessage'>>;
+  /** `replyToId` (v1.2): a message of this dialog to reply to. */
+  sendPrivate(receiverId: number, content: string, opts: { clientMessageId?: string; replyToId?: number } = {}) {
+    const params: Params<'privateMessage'> = { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() };
+    if (opts.replyToId !== undefined) params.replyToId = opts.replyToId;
+    return this.send('privateMessage', params) as Promise<ReplyData<'privateMessage'>>;
   }
-  sendToGroup(groupId: number, content: string, opts: { clientMessageId?: string } = {}) {
-    return this.send('messageInGroup', { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() }) as Promise<ReplyData<'messageInGroup'>>;
+  /** `replyToId` (v1.2): a message of this group to reply to; `mentions`: member ids (others are dropped by the server). */
+  sendToGroup(groupId: number, content: string, opts: { clientMessageId?: string; replyToId?: number; mentions?: number[] } = {}) {
+    const params: Params<'messageInGroup'> = { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() };
+    if (opts.replyToId !== undefined) params.replyToId = opts.replyToId;
+    if (opts.mentions !== undefined) params.mentions = opts.mentions;
+    return this.send('messageInGroup', params) as Promise<ReplyData<'messageInGroup'>>;
   }
   markRead(conversation: ConversationRef, messageId: number) { return this.request('markRead', { ...conversation, messageId }); }
   editMessage(messageId: number, content: string) { return this.request('editMessage', { messageId, content }); }
@@ -185,6 +192,12 @@ export class RelayClient extends Emitter<RelayEvents> {
   blockUser(userId: number) { return this.request('blockUser', { userId }); }
   unblockUser(userId: number) { return this.request('unblockUser', { userId }); }
   getBlockedUsers(p: Paging = {}) { return this.request('getBlockedUsers', p); }
+  addReaction(messageId: number, emoji: string) { return this.request('addReaction', { messageId, emoji }); }
+  removeReaction(messageId: number, emoji: string) { return this.request('removeReaction', { messageId, emoji }); }
+  pinMessage(messageId: number) { return this.request('pinMessage', { messageId }); }
+  unpinMessage(messageId: number) { return this.request('unpinMessage', { messageId }); }
+  /** The conversation's pinned messages as its history rows (plus pinnedAt, pinnedBy), most recently pinned first. */
+  getPinned(conversation: ConversationRef) { return this.request('getPinned', conversation); }
 
   /**
    * Any request by its type. Made while disconnected, it waits for the connection (within its

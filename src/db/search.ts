@@ -1,14 +1,17 @@
 import type { Sql } from './client.js';
+import type { Reaction, ReplyTo } from '../../client/src/wire.js';
+import { mentionsJson, reactionsJson, replyToJson } from './messageRows.js';
 
 /** What to search: every conversation of the caller, one group, or one dialog. */
 export type SearchScope = { kind: 'all' } | { kind: 'group'; groupId: number } | { kind: 'dialog'; peerId: number };
 
 export interface SearchRequest { me: number; query: string; scope: SearchScope; limit: number; beforeId?: number | undefined }
 
-/** A match as the database gives it (replyTo, reactions, highlights are added by the caller). */
+/** A match as the database gives it, its v1.2 row parts as every message row has them (messageRows.ts). */
 export interface SearchRow {
   id: number; seq: number; senderId: number; senderName: string; receiverId: number | null; receiverName: string | null;
   groupId: number | null; groupName: string | null; content: string; createdAt: Date; editedAt: Date | null;
+  replyTo: ReplyTo | null; mentions: number[]; reactions: Reaction[];
 }
 
 /** null: the scope is a group the caller is not a member of (FORBIDDEN). */
@@ -60,7 +63,8 @@ export function searchStatement(sql: Sql, r: SearchRequest) {
     )
     select m.id, m.seq, m.sender_id as "senderId", s.first_name as "senderName",
            m.receiver_id as "receiverId", rc.first_name as "receiverName",
-           m.group_id as "groupId", g.name as "groupName", m.content, m.created_at as "createdAt", m.edited_at as "editedAt"
+           m.group_id as "groupId", g.name as "groupName", m.content, m.created_at as "createdAt", m.edited_at as "editedAt",
+           ${replyToJson(sql)} as "replyTo", ${mentionsJson(sql)} as mentions, ${reactionsJson(sql, sql`${r.me}::int`)} as reactions
     from page p
     join messages m on m.id = p.id
     join users s on s.id = m.sender_id

@@ -36,7 +36,8 @@ export const searchBlockReplies = {
       'and the groups it is a member of now (their whole history). Deleted messages never match. limit 1..100 (20); ' +
       'beforeId: the matches older than that id.',
   },
-  blockUser: { const: null, description: 'Blocking oneself: VALIDATION; an unknown or deleted account: NOT_FOUND; blocking again changes nothing.' },
+  blockUser: { const: null, description: 'Blocking oneself: VALIDATION; an unknown or deleted account: NOT_FOUND; blocking again changes nothing. ' +
+    'While blocked: no typing or presence either way, getPresence shows offline with no lastSeenAt both ways, listLastMessage rows carry blocked: true.' },
   unblockUser: { const: null, description: 'Not blocked: changes nothing.' },
   getBlockedUsers: { type: 'array', items: object({ userId: int, firstName: str, lastName: nullableStr, blockedAt: date }), description: 'Most recently blocked first.' },
   privateMessage: {

@@ -59,10 +59,12 @@ export class ConversationView {
       ? (await this.client.dialogHistory(a.peerId, paging)).map((r): ChatMessage => ({
           id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: r.receiver_id, groupId: null,
           content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
+          replyTo: r.replyTo ?? null, mentions: r.mentions ?? [], reactions: r.reactions ?? [],
         }))
       : (await this.client.groupHistory(a.groupId, paging)).map((r): ChatMessage => ({
           id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: null, groupId: r.group_id,
           content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
+          replyTo: r.replyTo ?? null, mentions: r.mentions ?? [], reactions: r.reactions ?? [],
         }));
     return rows.reverse();
   }
@@ -112,6 +114,7 @@ export class ConversationView {
       key: `p${++this.pendingSeq}`, id: 0, seq: null, senderId: this.me, senderName: null,
       receiverId: a.kind === 'dialog' ? a.peerId : null, groupId: a.kind === 'group' ? a.groupId : null,
       content, createdAt: new Date().toISOString(), editedAt: null, deletedAt: null, status: 'pending',
+      replyTo: null, mentions: [], reactions: [],
     };
     this.messages.push(temp);
     this.render(true);

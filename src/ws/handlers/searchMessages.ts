@@ -28,8 +28,8 @@ export const searchMessages = defineHandler({
     const words = queryWords(p.query);
     return rows.map((r) => ({
       ...r,
-      // Replies, mentions and reactions (issue 23, i23a) and files (issue 24) come with their features.
-      replyTo: null, mentions: [], reactions: [], attachments: [],
+      // Files (issue 24) come with their feature.
+      attachments: [],
       highlights: highlights(r.content, words),
     }));
   },
