@@ -1,18 +1,18 @@
 import type { Sql } from './client.js';
-import type { Reaction, ReplyTo } from '../../client/src/wire.js';
-import { mentionsJson, reactionsJson, replyToJson } from './messageRows.js';
+import { isoText, mentionsJson, reactionsJson, replyToJson } from './messageRows.js';
 
 /** What to search: every conversation of the caller, one group, or one dialog. */
 export type SearchScope = { kind: 'all' } | { kind: 'group'; groupId: number } | { kind: 'dialog'; peerId: number };
 
 export interface SearchRequest { me: number; query: string; scope: SearchScope; limit: number; beforeId?: number | undefined }
 
-/** A match as the database gives it, its v1.2 row parts as every message row has them (messageRows.ts). */
-export interface SearchRow {
-  id: number; seq: number; senderId: number; senderName: string; receiverId: number | null; receiverName: string | null;
-  groupId: number | null; groupName: string | null; content: string; createdAt: Date; editedAt: Date | null;
-  replyTo: ReplyTo | null; mentions: number[]; reactions: Reaction[];
-}
+/**
+ * A match as the database writes it: `data`, the reply row as JSON text (every field of a
+ * searchMessages row but `highlights`, in the wire's order; its v1.2 parts as every message row
+ * has them, messageRows.ts), and its `content` again, for the highlights the caller adds. As for
+ * the history reads, no row objects and no Date per timestamp on the server's side.
+ */
+export interface SearchRow { data: string; content: string }
 
 /** null: the scope is a group the caller is not a member of (FORBIDDEN). */
 export type SearchResult = SearchRow[] | null;
@@ -61,27 +61,35 @@ export function searchStatement(sql: Sql, r: SearchRequest) {
     ), page as (
       select id from hits order by id desc limit ${r.limit}
     )
-    select m.id, m.seq, m.sender_id as "senderId", s.first_name as "senderName",
-           m.receiver_id as "receiverId", rc.first_name as "receiverName",
-           m.group_id as "groupId", g.name as "groupName", m.content, m.created_at as "createdAt", m.edited_at as "editedAt",
-           ${replyToJson(sql)} as "replyTo", ${mentionsJson(sql)} as mentions, ${reactionsJson(sql, sql`${r.me}::int`)} as reactions
-    from page p
-    join messages m on m.id = p.id
-    join users s on s.id = m.sender_id
-    left join users rc on rc.id = m.receiver_id
-    left join groups g on g.id = m.group_id
-    order by m.id desc`;
+    select row_to_json(h)::text as data, h.content
+    from (
+      select m.id, m.seq, m.sender_id as "senderId", s.first_name as "senderName",
+             m.receiver_id as "receiverId", rc.first_name as "receiverName",
+             m.group_id as "groupId", g.name as "groupName", m.content,
+             ${isoText(sql, sql`m.created_at`)} as "createdAt", ${isoText(sql, sql`m.edited_at`)} as "editedAt",
+             ${replyToJson(sql)} as "replyTo", ${mentionsJson(sql)} as mentions, ${reactionsJson(sql, sql`${r.me}::int`)} as reactions,
+             -- Files (issue 24) come with their feature.
+             '[]'::json as attachments
+      from page p
+      join messages m on m.id = p.id
+      join users s on s.id = m.sender_id
+      left join users rc on rc.id = m.receiver_id
+      left join groups g on g.id = m.group_id
+    ) h
+    order by h.id desc`;
 }
 
 export function createSearch(sql: Sql) {
   return {
     async searchMessages(r: SearchRequest): Promise<SearchResult> {
-      if (r.scope.kind === 'group') {
-        // The membership check is its own tiny read: a non-member is FORBIDDEN, not "no matches".
+      const rows = await searchStatement(sql, r);
+      // A non-member's search of a group finds nothing (its conversation list is empty); only then is
+      // membership read, to answer FORBIDDEN rather than "no matches". A match proves membership.
+      if (rows.length === 0 && r.scope.kind === 'group') {
         const [member] = await sql`select 1 from group_members where group_id = ${r.scope.groupId} and user_id = ${r.me}`;
         if (!member) return null;
       }
-      return searchStatement(sql, r);
+      return rows;
     },
   };
 }
