@@ -16,10 +16,13 @@ import { queries, word } from '../bench/lib/vocabulary.js';
 const RUN_JS = fileURLToPath(new URL('../bench/run.js', import.meta.url));
 
 test('the vocabulary: made-up words, queries of one or two prefixes, the same every run', () => {
-  assert.deepEqual([word(0), word(1), word(24), word(600)], ['kaka', 'loka', 'kalo', 'kakalo']);
-  const qs = queries(50);
-  assert.deepEqual(qs, queries(50));
-  for (const q of qs) assert.match(q, /^[a-z]{3,6}( [a-z]{3,6})?$/);
+  assert.deepEqual([word(0), word(1), word(24), word(600)], ['kaka', 'loka', 'kalo', 'kalolo']);
+  for (const common of [false, true]) {
+    const qs = queries(50, { common });
+    assert.deepEqual(qs, queries(50, { common }));
+    for (const q of qs) assert.match(q, /^[a-z]{3,6}( [a-z]{3,6})?$/);
+  }
+  assert.notDeepEqual(queries(50, { common: true }), queries(50, { common: false }));
 });
 
 test('search runs at smoke size: each round answers with rows, plans and CPU per request are reported', { timeout: 180_000 }, async (t) => {
@@ -35,13 +38,13 @@ test('search runs at smoke size: each round answers with rows, plans and CPU per
     const [line] = readFileSync(out, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as { scenario: string; figures: Record<string, any> });
     assert.equal(line?.scenario, 'search', output);
     const f = line!.figures;
-    for (const kind of ['listLastMessage', 'searchAll', 'searchGroup']) {
+    for (const kind of ['listLastMessage', 'searchAll', 'searchGroup', 'searchAllCommon']) {
       assert.ok(f[kind].requestsPerSecond > 0, `${kind}: ${output}`);
       assert.ok(f[kind].rowsPerReply > 0, `${kind} finds rows: ${output}`);
       assert.deepEqual(f[kind].errors, {}, kind);
       assert.ok(f[kind].serverMicrosPerRequest > 0 && f[kind].databaseMicrosPerRequest > 0, kind);
     }
-    for (const kind of ['searchAll', 'searchGroup']) {
+    for (const kind of ['searchAll', 'searchGroup', 'searchAllCommon']) {
       assert.equal(typeof f[`${kind}CpuVsListLastMessage`], 'number');
       const open = Object.entries(f).find(([k]) => k.startsWith(`${kind} at `))?.[1];
       assert.ok(open?.requestsPerSecond > 0, `${kind} at a fixed rate: ${output}`);

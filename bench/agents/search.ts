@@ -14,13 +14,14 @@ import type { LeanSocket } from '../lib/wsclient.js';
 import { countInto, drain, openPlanned, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
 import type { Agent, Emit } from './types.js';
 
-export type SearchKind = 'listLastMessage' | 'searchAll' | 'searchGroup';
+/** searchAll / searchGroup ask for particular words; searchAllCommon for the most common ones (lib/vocabulary.ts). */
+export type SearchKind = 'listLastMessage' | 'searchAll' | 'searchGroup' | 'searchAllCommon';
 
 export interface SearchConn extends PlannedConn {
   groupIds: number[];
 }
 
-export type SearchSetup = ConnectionSetup<SearchConn> & { queries: string[] };
+export type SearchSetup = ConnectionSetup<SearchConn> & { queries: string[]; commonQueries: string[] };
 
 export interface SearchInfo {
   connections: number;
@@ -78,12 +79,12 @@ export function createSearchAgent(setup: SearchSetup, _emit: Emit): Agent<Search
   let requestId = 0;
   let counts = { replies: 0, sent: 0, rows: 0 };
   let errors: Record<string, number> = {};
-  const queries = setup.queries;
 
   function request(asker: Asker, id: number): string {
     const { conn } = asker;
     const turn = asker.turn++;
     if (round.kind === 'listLastMessage') return `{"type":"listLastMessage","params":{"limit":${round.limit},"page":1},"requestId":${id}}`;
+    const queries = round.kind === 'searchAllCommon' ? setup.commonQueries : setup.queries;
     const query = JSON.stringify(queries[(conn.userId * 7 + turn) % queries.length] ?? 'ka');
     const scope = round.kind === 'searchGroup' ? `,"groupId":${conn.groupIds[turn % conn.groupIds.length] ?? 0}` : '';
     return `{"type":"searchMessages","params":{"query":${query}${scope},"limit":${round.limit}},"requestId":${id}}`;

@@ -46,13 +46,17 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * `count` queries as people type them: one word in two, two words otherwise, each word drawn
- * with the seed's skew and cut to a prefix of 3 or more letters.
+ * `count` queries as people type them: one word in two, two words otherwise, each cut to a prefix
+ * of 3 or more letters. `common`: the words drawn with the messages' own skew (people searching for
+ * the words most messages have: many matches per search); otherwise each word of the vocabulary
+ * equally likely (searching for a particular word: mostly few matches, though a short prefix of a
+ * rare word can still be the start of a common one).
  */
-export function queries(count: number, seed = 1): string[] {
-  const random = prng(seed);
+export function queries(count: number, opts: { common: boolean; seed?: number }): string[] {
+  const random = prng(opts.seed ?? 1);
+  const pick = (): number => (opts.common ? skewed(random()) : Math.floor(random() * VOCABULARY));
   const prefix = (): string => {
-    const w = word(skewed(random()));
+    const w = word(pick());
     return w.slice(0, Math.min(w.length, 3 + Math.floor(random() * (w.length - 2))));
   };
   return Array.from({ length: count }, () => (random() < 0.5 ? prefix() : `${prefix()} ${prefix()}`));
