@@ -3,56 +3,19 @@
 // step goes to test-results/browser/ (gitignored). Without Chromium the tests are skipped with
 // the reason, except under CI=true or REQUIRE_BROWSER_TESTS=1 (.ci/run, which installs
 // Chromium first): there the file fails.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { useRelay, ok } from './helpers/protocol.js';
 import { Client } from './helpers/client.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results/browser');
-const missing = existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
-if (missing && (process.env.CI === 'true' || process.env.REQUIRE_BROWSER_TESTS === '1')) throw new Error(`browser tests must run in CI: ${missing}`);
-const skip = missing ?? false;
+import { skipWithoutChromium as skip, useBrowser } from './helpers/browser.js';
 
 const fx = useRelay('browser_app', { AUTH_RATE_PER_MINUTE: '100000' });
-let browser: Browser | undefined;
 let alice: Page;
 let bob: Page;
-let step = 0;
-
-before(async () => {
-  if (missing) return;
-  rmSync(SHOTS, { recursive: true, force: true });
-  mkdirSync(SHOTS, { recursive: true });
-  // playwright starts Chromium with a fresh temporary profile (user-data-dir) of its own each launch.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const open = async (): Promise<Page> => {
-    const context = await browser!.newContext({ viewport: { width: 1100, height: 760 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    // A page error (CSP violation, exception) fails the test instead of passing unseen.
-    page.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
-    page.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(msg.text()); });
-    return page;
-  };
-  alice = await open();
-  bob = await open();
-});
-after(async () => { await browser?.close(); });
-
-const pageErrors: string[] = [];
-
-async function shot(name: string, page: Page): Promise<void> {
-  step++;
-  await page.screenshot({ path: path.join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) });
-}
+const browser = useBrowser('browser', [{ width: 1100, height: 760 }, { width: 1100, height: 760 }], (pages) => { [alice, bob] = pages as [Page, Page]; });
+const pageErrors = browser.errors;
+const shot = (name: string, page: Page): Promise<void> => browser.shot(name, page);
 
 async function signUp(page: Page, name: string): Promise<void> {
   await page.goto(`${fx.relay.http}/app/`);

@@ -3,53 +3,19 @@
 // A result shows its highlighted words and opens its conversation at that message (paging back
 // to it); Block / Unblock in a dialog's header, and a blocked dialog says so in place of the
 // composer. Screenshots of each step go to test-results/browser-search-block/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { useRelay, ok } from './helpers/protocol.js';
 import { Client } from './helpers/client.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results/browser-search-block');
-const missing = existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
-if (missing && (process.env.CI === 'true' || process.env.REQUIRE_BROWSER_TESTS === '1')) throw new Error(`browser tests must run in CI: ${missing}`);
-const skip = missing ?? false;
+import { skipWithoutChromium as skip, useBrowser } from './helpers/browser.js';
 
 const fx = useRelay('browser_search_block', { AUTH_RATE_PER_MINUTE: '100000' });
-let browser: Browser | undefined;
 let alice: Page;
 let bob: Page;
-let step = 0;
-const pageErrors: string[] = [];
-
-before(async () => {
-  if (missing) return;
-  rmSync(SHOTS, { recursive: true, force: true });
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const open = async (viewport: { width: number; height: number }): Promise<Page> => {
-    const context = await browser!.newContext({ viewport });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
-    page.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(msg.text()); });
-    return page;
-  };
-  alice = await open({ width: 1100, height: 760 });
-  bob = await open({ width: 390, height: 780 });
-});
-after(async () => { await browser?.close(); });
-
-async function shot(name: string, page: Page): Promise<void> {
-  step++;
-  await page.screenshot({ path: path.join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) });
-}
+const browser = useBrowser('browser-search-block', [{ width: 1100, height: 760 }, { width: 390, height: 780 }], (pages) => { [alice, bob] = pages as [Page, Page]; });
+const pageErrors = browser.errors;
+const shot = (name: string, page: Page): Promise<void> => browser.shot(name, page);
 
 async function signUp(page: Page, name: string): Promise<{ id: number; token: string }> {
   await page.goto(`${fx.relay.http}/app/`);

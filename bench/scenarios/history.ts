@@ -7,11 +7,12 @@ import type { HistoryConn, HistoryInfo, HistoryKind, HistoryResult, HistoryRound
 import { forkAgents, type AgentPool } from '../lib/agents.js';
 import { sleep } from '../lib/clock.js';
 import { mergeHistograms, summarize } from '../lib/histogram.js';
-import { pickCount, pickTiming, type Cli } from '../lib/options.js';
+import { pickTiming, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
 import { countsLine, formatCount, formatLatency, formatLoad, round1, round2, roundLoad } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
-import { analyze, seedDialogs, seedGroups, seedMessages, seedUsers, type IdRange } from '../lib/seed.js';
+import type { IdRange } from '../lib/seed.js';
+import { describeSizes, pickSizes, seedConversations, type ConversationSizes } from '../lib/conversations.js';
 import type postgres from 'postgres';
 import type { Scenario } from './types.js';
 import { explainHistory } from '../lib/explain.js';
@@ -25,15 +26,7 @@ const READ_IDS_PER_GROUP = 1000;
 /** editMessage and deleteMessage go round this many of the connection's own messages. */
 const OWN_IDS = 200;
 
-export interface HistoryParams {
-  users: number;
-  groups: number;
-  groupSize: number;
-  /** Dialog partners per user (even: u ± 1 .. u ± partners/2). */
-  partners: number;
-  messages: number;
-  concurrency: number;
-  limit: number;
+export interface HistoryParams extends ConversationSizes {
   kinds: HistoryKind[];
   /** Print EXPLAIN (ANALYZE, BUFFERS) of the three reads before the rounds. */
   explain: boolean;
@@ -94,34 +87,19 @@ export const historyScenario: Scenario<HistoryParams> = {
     const unknown = kinds.filter((kind) => !isKind(kind));
     if (unknown.length > 0) throw new Error(`unknown --kinds ${unknown.join(', ')} (have ${KINDS.join(', ')})`);
     return {
-      users: pickCount(cli, 'users', preset.users),
-      groups: pickCount(cli, 'groups', preset.groups),
-      groupSize: pickCount(cli, 'group-size', preset.groupSize),
-      partners: pickCount(cli, 'partners', preset.partners),
-      messages: pickCount(cli, 'messages', preset.messages),
-      concurrency: pickCount(cli, 'concurrency', preset.concurrency),
-      limit: pickCount(cli, 'limit', preset.limit),
+      ...pickSizes(cli, preset),
       kinds: kinds.filter(isKind),
       explain: cli.explain || preset.explain,
       timing: pickTiming(cli, preset.timing),
     };
   },
 
-  describe: (p) =>
-    `${formatCount(p.messages)} messages, ${formatCount(p.users)} users, ${formatCount(p.groups)} groups of ${p.groupSize}, ${p.partners} partners each; concurrency ${p.concurrency}, limit ${p.limit}`,
+  describe: describeSizes,
 
   budgetMs: (p) => 120_000 + p.messages / 10 + p.kinds.length * ((p.timing.warmupSeconds + p.timing.durationSeconds) * 1000 + ROUND_SLACK_MS),
 
   async run({ env, procs, deadline }, params) {
-    if (params.groups * params.groupSize < params.users) throw new Error('groups × group size must cover every user (each user in at least one group)');
-    if (params.partners >= params.users) throw new Error('--partners must be below --users');
-    const seedStarted = performance.now();
-    const users = await seedUsers(env.sql, params.users);
-    const groups = await seedGroups(env.sql, users, params.groups, params.groupSize);
-    const dialogs = await seedDialogs(env.sql, users, Math.max(1, Math.floor(params.partners / 2)));
-    await seedMessages(env.sql, groups, dialogs, params.messages);
-    await analyze(env.sql);
-    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const { users, seedSeconds } = await seedConversations(env.sql, params);
 
     const conns = await planConnections(env.sql, users, params.concurrency, procs, env.targets.length);
     const agents = Math.min(procs, conns.length);

@@ -11,11 +11,12 @@ import type { SearchConn, SearchInfo, SearchKind, SearchResult, SearchRound, Sea
 import { forkAgents, type AgentPool } from '../lib/agents.js';
 import { sleep } from '../lib/clock.js';
 import { mergeHistograms, summarize } from '../lib/histogram.js';
-import { pickCount, pickTiming, type Cli } from '../lib/options.js';
+import { pickTiming, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
 import { countsLine, formatCount, formatLatency, formatLoad, round1, round2, roundLoad, type LoadFigures } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
-import { analyze, seedDialogs, seedGroups, seedMessages, seedUsers, type IdRange } from '../lib/seed.js';
+import type { IdRange } from '../lib/seed.js';
+import { describeSizes, pickSizes, seedConversations, type ConversationSizes } from '../lib/conversations.js';
 import { queries, sqlContent } from '../lib/vocabulary.js';
 import { explainSearch } from '../lib/explain.js';
 import type postgres from 'postgres';
@@ -25,14 +26,7 @@ const CLOSED: readonly SearchKind[] = ['listLastMessage', 'searchAll', 'searchGr
 const OPEN: readonly SearchKind[] = ['searchAll', 'searchGroup', 'searchAllCommon'];
 const QUERIES = 1000;
 
-export interface SearchParams {
-  users: number;
-  groups: number;
-  groupSize: number;
-  partners: number;
-  messages: number;
-  concurrency: number;
-  limit: number;
+export interface SearchParams extends ConversationSizes {
   explain: boolean;
   timing: RoundTiming;
 }
@@ -76,33 +70,18 @@ export const searchScenario: Scenario<SearchParams> = {
   configure(cli) {
     const preset = PRESETS[cli.preset];
     return {
-      users: pickCount(cli, 'users', preset.users),
-      groups: pickCount(cli, 'groups', preset.groups),
-      groupSize: pickCount(cli, 'group-size', preset.groupSize),
-      partners: pickCount(cli, 'partners', preset.partners),
-      messages: pickCount(cli, 'messages', preset.messages),
-      concurrency: pickCount(cli, 'concurrency', preset.concurrency),
-      limit: pickCount(cli, 'limit', preset.limit),
+      ...pickSizes(cli, preset),
       explain: cli.explain || preset.explain,
       timing: pickTiming(cli, preset.timing),
     };
   },
 
-  describe: (p) =>
-    `${formatCount(p.messages)} messages, ${formatCount(p.users)} users, ${formatCount(p.groups)} groups of ${p.groupSize}, ${p.partners} partners each; concurrency ${p.concurrency}, limit ${p.limit}`,
+  describe: describeSizes,
 
   budgetMs: (p) => 180_000 + p.messages / 5 + (CLOSED.length + OPEN.length) * ((p.timing.warmupSeconds + p.timing.durationSeconds) * 1000 + ROUND_SLACK_MS),
 
   async run({ env, procs, deadline }, params) {
-    if (params.groups * params.groupSize < params.users) throw new Error('groups × group size must cover every user (each user in at least one group)');
-    if (params.partners >= params.users) throw new Error('--partners must be below --users');
-    const seedStarted = performance.now();
-    const users = await seedUsers(env.sql, params.users);
-    const groups = await seedGroups(env.sql, users, params.groups, params.groupSize);
-    const dialogs = await seedDialogs(env.sql, users, Math.max(1, Math.floor(params.partners / 2)));
-    await seedMessages(env.sql, groups, dialogs, params.messages, sqlContent);
-    await analyze(env.sql);
-    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const { users, seedSeconds } = await seedConversations(env.sql, params, sqlContent);
 
     const conns = await planConnections(env.sql, users, params.concurrency, procs, env.targets.length);
     const agents = Math.min(procs, conns.length);
