@@ -9,9 +9,9 @@
 import { nowMicros } from '../lib/clock.js';
 import { encodeHistogram, newHistogram } from '../lib/histogram.js';
 import { startPacer } from '../lib/pacer.js';
-import { isErrorReply, newFacts, readErrorCode, scanFrame } from '../lib/scan.js';
+import { isErrorReply, readErrorCode } from '../lib/scan.js';
 import type { LeanSocket } from '../lib/wsclient.js';
-import { countInto, drain, openPlanned, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
+import { countInto, drain, openAskers, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
 import type { Agent, Emit } from './types.js';
 
 /** searchAll / searchGroup ask for particular words; searchAllCommon for the most common ones (lib/vocabulary.ts). */
@@ -68,7 +68,6 @@ function rowsIn(frame: Buffer): number {
 }
 
 export function createSearchAgent(setup: SearchSetup, _emit: Emit): Agent<SearchInfo, SearchRound, SearchResult> {
-  const facts = newFacts();
   let latency = newHistogram();
   let sockets: LeanSocket[] = [];
   const askers: Asker[] = [];
@@ -116,24 +115,15 @@ export function createSearchAgent(setup: SearchSetup, _emit: Emit): Agent<Search
 
   return {
     async setup() {
-      sockets = await openPlanned(setup, (conn) => {
-        const asker: Asker = { socket: null, conn, turn: 0, inFlight: new Map() };
-        askers.push(asker);
-        return {
-          onMessage(frame) {
-            scanFrame(frame, facts);
-            if (facts.requestId !== -1) onReply(asker, frame, facts.requestId);
-          },
-          onClose(code, reason) {
-            measured.onClose(code, reason);
-            asker.inFlight.clear();
-          },
-        };
+      const opened = await openAskers(setup, (conn): Asker => ({ socket: null, conn, turn: 0, inFlight: new Map() }), {
+        onReply,
+        onClose(asker, code, reason) {
+          measured.onClose(code, reason);
+          asker.inFlight.clear();
+        },
       });
-      sockets.forEach((socket, index) => {
-        const asker = askers[index];
-        if (asker !== undefined) asker.socket = socket;
-      });
+      sockets = opened.sockets;
+      askers.push(...opened.askers);
       return { connections: sockets.length };
     },
 
