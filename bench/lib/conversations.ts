@@ -32,9 +32,13 @@ export function pickSizes(cli: Cli, preset: ConversationSizes): ConversationSize
   };
 }
 
-/** Seeds users, groups, dialogs and messages (`content`: see seedMessages), then VACUUM ANALYZE. */
+/**
+ * Seeds users, groups, dialogs and messages (`content`: see seedMessages), then whatever
+ * `beforeAnalyze` adds, then VACUUM ANALYZE.
+ */
 export async function seedConversations(
-  sql: postgres.Sql, sizes: ConversationSizes, content?: (n: string) => string,
+  sql: postgres.Sql, sizes: ConversationSizes,
+  opts: { content?: (n: string) => string; beforeAnalyze?: ((sql: postgres.Sql) => Promise<unknown>) | undefined } = {},
 ): Promise<{ users: IdRange; seedSeconds: number }> {
   if (sizes.groups * sizes.groupSize < sizes.users) throw new Error('groups × group size must cover every user (each user in at least one group)');
   if (sizes.partners >= sizes.users) throw new Error('--partners must be below --users');
@@ -42,7 +46,8 @@ export async function seedConversations(
   const users = await seedUsers(sql, sizes.users);
   const groups = await seedGroups(sql, users, sizes.groups, sizes.groupSize);
   const dialogs = await seedDialogs(sql, users, Math.max(1, Math.floor(sizes.partners / 2)));
-  await seedMessages(sql, groups, dialogs, sizes.messages, content);
+  await seedMessages(sql, groups, dialogs, sizes.messages, opts.content);
+  await opts.beforeAnalyze?.(sql);
   await analyze(sql);
   return { users, seedSeconds: (performance.now() - started) / 1000 };
 }

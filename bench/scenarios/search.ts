@@ -81,7 +81,7 @@ export const searchScenario: Scenario<SearchParams> = {
   budgetMs: (p) => 180_000 + p.messages / 5 + (CLOSED.length + OPEN.length) * ((p.timing.warmupSeconds + p.timing.durationSeconds) * 1000 + ROUND_SLACK_MS),
 
   async run({ env, procs, deadline }, params) {
-    const { users, seedSeconds } = await seedConversations(env.sql, params, sqlContent);
+    const { users, seedSeconds } = await seedConversations(env.sql, params, { content: sqlContent });
 
     const conns = await planConnections(env.sql, users, params.concurrency, procs, env.targets.length);
     const agents = Math.min(procs, conns.length);
