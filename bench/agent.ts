@@ -12,6 +12,7 @@ import { createPrivateAgent } from './agents/private.js';
 import { createHistoryAgent } from './agents/history.js';
 import { createTypingAgent } from './agents/typing.js';
 import { createSoakAgent } from './agents/soak.js';
+import { createSearchAgent } from './agents/search.js';
 
 type AnyAgent = Agent<unknown, unknown, unknown>;
 type Factory = (setup: unknown, emit: Emit) => AnyAgent;
@@ -37,6 +38,7 @@ const factories: Record<ScenarioName, Factory> = {
   history: adapt(createHistoryAgent),
   typing: adapt(createTypingAgent),
   soak: adapt(createSoakAgent),
+  search: adapt(createSearchAgent),
 };
 
 function send(message: FromAgent): void {

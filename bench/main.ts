@@ -19,6 +19,7 @@ import { privateScenario } from './scenarios/private.js';
 import { historyScenario } from './scenarios/history.js';
 import { typingScenario } from './scenarios/typing.js';
 import { soakScenario } from './scenarios/soak.js';
+import { searchScenario } from './scenarios/search.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/types.js';
 
 /** A scenario with its parameters fixed: no generic parameter left, so all of them fit one registry. */
@@ -41,6 +42,7 @@ const registry: Record<ScenarioName, (cli: Cli) => Prepared> = {
   history: (cli) => prepare(historyScenario, cli),
   typing: (cli) => prepare(typingScenario, cli),
   soak: (cli) => prepare(soakScenario, cli),
+  search: (cli) => prepare(searchScenario, cli),
 };
 
 const BUSY_WARNING_CORES = 0.25;

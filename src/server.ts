@@ -24,6 +24,8 @@ import { startExpirySweep } from './ws/expiry.js';
 import { resyncSockets } from './ws/resync.js';
 import { CloseCode } from './protocol.js';
 import { createPresenceStore } from './db/presence.js';
+import { createBlocks } from './db/blocks.js';
+import { createSearch } from './db/search.js';
 import { createPresenceNotifier } from './presence/notify.js';
 import { createLocalPresence } from './presence/local.js';
 import type { Presence } from './presence/types.js';
@@ -104,7 +106,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   const services: Services = {
     config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
-    presenceStore, presence, typing,
+    presenceStore, presence, typing, blocks: createBlocks(sql), search: createSearch(sql),
     limits: createLimits(config.AUTH_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
     metrics, inflight,
     authenticate: (token) => authenticate(tokens, users.authState, token),

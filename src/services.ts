@@ -14,6 +14,8 @@ import type { InFlight } from './inflight.js';
 import type { Presence } from './presence/types.js';
 import type { PresenceStore } from './db/presence.js';
 import type { TypingThrottle } from './ws/typingThrottle.js';
+import type { Blocks } from './db/blocks.js';
+import type { Search } from './db/search.js';
 
 /** What routes and handlers may use: built once in server.ts, passed down, never global. */
 export interface Services {
@@ -24,6 +26,8 @@ export interface Services {
   groups: Groups;
   messages: Messages;
   presenceStore: PresenceStore;
+  blocks: Blocks;
+  search: Search;
   /** Who is online, on this node or cluster-wide (REDIS_URL or REDIS_CLUSTER_NODES). */
   presence: Presence;
   typing: TypingThrottle;

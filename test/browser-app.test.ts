@@ -3,58 +3,24 @@
 // step goes to test-results/browser/ (gitignored). Without Chromium the tests are skipped with
 // the reason, except under CI=true or REQUIRE_BROWSER_TESTS=1 (.ci/run, which installs
 // Chromium first): there the file fails.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { useRelay, ok } from './helpers/protocol.js';
 import { Client, sleep } from './helpers/client.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results/browser');
-const missing = existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
-if (missing && (process.env.CI === 'true' || process.env.REQUIRE_BROWSER_TESTS === '1')) throw new Error(`browser tests must run in CI: ${missing}`);
-const skip = missing ?? false;
+import { skipWithoutChromium as skip, useBrowser } from './helpers/browser.js';
 
 const fx = useRelay('browser_app', { AUTH_RATE_PER_MINUTE: '100000' });
-let browser: Browser | undefined;
 let alice: Page;
 let bob: Page;
-let step = 0;
+/** Signs up on a second server whose tokens live 3 s (the token-renewal test). */
+let carol: Page;
 /** When Bob last wrote to Alice (typing was pushed as he typed it): see the typing step. */
 let bobWroteToAlice = 0;
-
-before(async () => {
-  if (missing) return;
-  rmSync(SHOTS, { recursive: true, force: true });
-  mkdirSync(SHOTS, { recursive: true });
-  // playwright starts Chromium with a fresh temporary profile (user-data-dir) of its own each launch.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const open = async (): Promise<Page> => {
-    const context = await browser!.newContext({ viewport: { width: 1100, height: 760 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    // A page error (CSP violation, exception) fails the test instead of passing unseen.
-    page.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
-    page.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(msg.text()); });
-    return page;
-  };
-  alice = await open();
-  bob = await open();
-});
-after(async () => { await browser?.close(); });
-
-const pageErrors: string[] = [];
-
-async function shot(name: string, page: Page): Promise<void> {
-  step++;
-  await page.screenshot({ path: path.join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) });
-}
+const desktop = { width: 1100, height: 760 };
+const browser = useBrowser('browser', [desktop, desktop, desktop], (pages) => { [alice, bob, carol] = pages as [Page, Page, Page]; });
+const pageErrors = browser.errors;
+const shot = (name: string, page: Page): Promise<void> => browser.shot(name, page);
 
 async function signUp(page: Page, name: string, base = fx.relay.http): Promise<void> {
   await page.goto(`${base}/app/`);
@@ -182,12 +148,15 @@ test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, membe
   await msg(alice, 'Yes, I am').waitFor();
 
   // Alice edits, then deletes her message; Bob sees both.
+  // Message actions show on hover (or keyboard focus, or a long press on a phone), not permanently.
+  await msg(alice, 'Are you there?').hover();
   await msg(alice, 'Are you there?').getByRole('button', { name: 'Edit message' }).click();
   await alice.locator('.edit-bar').waitFor();
   await alice.locator('#composer').fill('Are you still there?');
   await alice.locator('#composer').press('Enter');
   await msg(bob, 'Are you still there?').locator('.edited').waitFor();
   await shot('bob-sees-edit', bob);
+  await msg(alice, 'Are you still there?').hover();
   await msg(alice, 'Are you still there?').getByRole('button', { name: 'Delete message' }).click();
   await msg(bob, 'Message deleted').waitFor();
   assert.equal(await msg(bob, 'Are you still there?').count(), 0);
@@ -259,10 +228,7 @@ test('typing is announced per conversation: typing in one chat, then at once in 
 test('the app stays signed in across token expiries: the SDK renews the token ahead (3 s tokens here) and the page keeps it', { skip }, async () => {
   // A second server on the same database whose tokens live 3 s.
   const short = await fx.startAnother({ DATABASE_URL: fx.db.url, AUTH_RATE_PER_MINUTE: '100000', JWT_TTL: '3' });
-  const context = await browser!.newContext({ viewport: { width: 1100, height: 760 } });
-  const carol = await context.newPage();
-  carol.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
-  try {
+  {
     await signUp(carol, 'Carol', short.http);
     const tokenOf = async (): Promise<string> => carol.evaluate(() => (JSON.parse(localStorage.getItem('relay.session') ?? '{}') as { token: string }).token);
     const first = await tokenOf();
@@ -276,7 +242,5 @@ test('the app stays signed in across token expiries: the SDK renews the token ah
     await shot('carol-signed-in-after-expiries', carol);
     assert.equal(await carol.locator('.banner').isVisible(), false, `no error shown: ${await carol.locator('.banner').textContent()}`);
     assert.deepEqual(pageErrors, [], 'no page errors');
-  } finally {
-    await context.close();
   }
 });

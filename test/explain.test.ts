@@ -17,6 +17,9 @@ import { createGroups } from '../src/db/groups.js';
 import { createPresenceStore } from '../src/db/presence.js';
 import { dialogMarksStatement, groupMarksStatement } from '../src/db/readMarkers.js';
 import { deleteStatement, editStatement } from '../src/db/edits.js';
+import { groupSendStatement, privateSendStatement } from '../src/db/sends.js';
+import { reactionBatchStatement } from '../src/db/reactions.js';
+import { dialogPinnedStatement, groupPinnedStatement, pinLockStatement, pinStatement, unpinStatement } from '../src/db/pins.js';
 import type { Sql } from '../src/db/client.js';
 
 let db: TestDatabase;
@@ -80,6 +83,13 @@ before(async () => {
       last_updated_at = m.updated_at, last_deleted_at = m.deleted_at from messages m where m.id = g.last_message_id;
     update dialogs d set last_sender_id = m.sender_id, last_content = m.content, last_created_at = m.created_at,
       last_updated_at = m.updated_at, last_deleted_at = m.deleted_at from messages m where m.id = d.last_message_id;
+    -- v1.2 (007): one message in ten replies to the one before it, a third carry reactions, a few are
+    -- pinned, and members have unread mentions.
+    update messages set reply_to_id = id - 1 where id % 10 = 0;
+    update messages set (reactions, reactions_view, reactors) = (select r, relay_reactions_view(r), relay_reactors(r) from (
+      select jsonb_build_array(jsonb_build_array('👍', jsonb_build_array(sender_id, 1 + sender_id % 7))) as r) n) where id % 3 = 0;
+    update messages set pinned_at = created_at, pinned_by = sender_id where id % 997 = 0;
+    update group_members set mention_seqs = array[3, 4, 5]::bigint[] where user_id % 4 = 0;
   `);
   await sql.unsafe('analyze');
 });
@@ -229,7 +239,7 @@ async function assertHistoryIndexed(name: string, lastId: number, build: (page: 
 /** The statement the server runs for one request of that page (pages by number are batched, cursors are not). */
 const dialogQuery = (me: number, peer: number, page: Page): unknown =>
   page.beforeId === undefined && page.afterId === undefined
-    ? dialogPagesStatement(sql, [{ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }])
+    ? dialogPagesStatement(sql, [{ me, lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }])
     : dialogCursorStatement(sql, me, peer, page);
 
 const groupQuery = (me: number, groupId: number, page: Page): unknown =>
@@ -262,7 +272,7 @@ test('the batched history reads stay on their generic plans', async () => {
       const n = 1 + (i % 3);
       const users = Array.from({ length: n }, (_, k) => me + k);
       await chatListStatement(c, users.map((userId) => ({ userId, skip: 0, take: 20 })));
-      await dialogPagesStatement(c, users.map(() => ({ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })));
+      await dialogPagesStatement(c, users.map(() => ({ me, lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })));
       await groupPagesStatement(c, users.map((userId) => ({ userId, groupId, skip: 0, take: 20 })));
     }
     const rows = await conn<{ statement: string; generic: number; custom: number }[]>`
@@ -319,6 +329,65 @@ test('presence: getPresence visibility and the push recipients read through inde
   assertIndexedOn('partners [bound parameters]', await explainBound(presence.partners([me, peer, 17])), V11_TABLES);
 });
 
+/**
+ * A statement the server runs for one request (scalar parameters), with bound parameters and as
+ * its generic plan: `messages` and the v1.1 tables through indexes only. Answers the generic plan.
+ */
+async function assertWriteIndexed(label: string, build: () => unknown): Promise<PlanNode> {
+  assertNoSeqScanOnMessages(`${label} [bound parameters]`, await explainBound(build()));
+  const query = () => build() as Pending;
+  const generic = await explainGeneric(query(), await parametersOf(query));
+  assertNoSeqScanOnMessages(`${label} [generic plan]`, generic);
+  assertIndexedOn(`${label} [generic plan]`, generic, V11_TABLES);
+  return generic;
+}
+
+test('v1.2: sends with replies and mentions, reactions, pins and getPinned reach messages through indexes only', async () => {
+  const { me, peer, groupId } = await pickUser();
+  const [g] = await sql<{ id: number }[]>`select last_message_id as id from groups where id = ${groupId}`;
+  const [d] = await sql<{ id: number }[]>`select last_message_id as id from dialogs where user_lo = ${me} and user_hi = ${peer}`;
+  const [other] = await sql<{ user_id: number }[]>`select user_id from group_members where group_id = ${groupId} and user_id <> ${me} limit 1`;
+  // Sends and reactions are batched (array parameters): bound parameters only, and plain EXPLAIN plans them without writing.
+  const sends: [string, () => unknown][] = [
+    ['messageInGroup with replyToId and mentions', () => groupSendStatement(sql, [
+      { senderId: me, groupId, content: 'x', clientMessageId: null, replyToId: g!.id, mentions: [other!.user_id, 7] },
+      { senderId: other!.user_id, groupId, content: 'y', clientMessageId: 'c1', replyToId: null, mentions: null },
+    ])],
+    ['privateMessage with replyToId', () => privateSendStatement(sql, [
+      { senderId: me, receiverId: peer, content: 'x', clientMessageId: null, replyToId: d!.id },
+      { senderId: peer, receiverId: me, content: 'y', clientMessageId: 'c2', replyToId: null },
+    ])],
+    ['addReaction / removeReaction (batched)', () => reactionBatchStatement(sql, [
+      { userId: me, messageId: g!.id, emoji: '👍', op: 'add' },
+      { userId: peer, messageId: d!.id, emoji: '👍', op: 'remove' },
+    ])],
+  ];
+  for (const [label, build] of sends) {
+    const plan = await explainBound(build());
+    assertNoSeqScanOnMessages(`${label} [bound parameters]`, plan);
+    assertIndexedOn(`${label} [bound parameters]`, plan, V11_TABLES);
+  }
+  const statements: [string, () => unknown][] = [
+    ['pinMessage lock (group)', () => pinLockStatement(sql, me, g!.id)],
+    ['pinMessage lock (dialog)', () => pinLockStatement(sql, me, d!.id)],
+    ['pinMessage', () => pinStatement(sql, me, g!.id)],
+    ['unpinMessage', () => unpinStatement(sql, me, d!.id)],
+    ['getPinned (group)', () => groupPinnedStatement(sql, me, groupId)],
+    ['getPinned (dialog)', () => dialogPinnedStatement(sql, me, peer)],
+  ];
+  for (const [label, build] of statements) await assertWriteIndexed(label, build);
+  // The pins are counted and listed from their partial indexes.
+  for (const [label, build, index] of [
+    ['pinMessage (group)', () => pinStatement(sql, me, g!.id), 'messages_group_pinned_idx'],
+    ['pinMessage (dialog)', () => pinStatement(sql, me, d!.id), 'messages_dialog_pinned_idx'],
+    ['getPinned (group)', () => groupPinnedStatement(sql, me, groupId), 'messages_group_pinned_idx'],
+    ['getPinned (dialog)', () => dialogPinnedStatement(sql, me, peer), 'messages_dialog_pinned_idx'],
+  ] as const) {
+    const plan = await explainBound(build());
+    assert.ok([...nodes(plan)].some((n) => n['Index Name'] === index), `${label}: reads ${index}\n${render(plan)}`);
+  }
+});
+
 test('markRead, editMessage and deleteMessage reach messages through indexes only', async () => {
   const { me, peer, groupId } = await pickUser();
   const [g] = await sql<{ id: number }[]>`select last_message_id as id from groups where id = ${groupId}`;
@@ -336,12 +405,8 @@ test('markRead, editMessage and deleteMessage reach messages through indexes onl
     ['deleteMessage', () => deleteStatement(sql, me, g!.id)],
   ];
   for (const [label, build] of statements) {
-    assertNoSeqScanOnMessages(`${label} [bound parameters]`, await explainBound(build()));
-    const query = () => build() as Pending;
-    const generic = await explainGeneric(query(), await parametersOf(query));
-    assertNoSeqScanOnMessages(`${label} [generic plan]`, generic);
     // The copy of a conversation's newest message (006) is found by key: the dialog by both its users.
-    assertIndexedOn(`${label} [generic plan]`, generic, V11_TABLES);
+    const generic = await assertWriteIndexed(label, build);
     assert.ok([...nodes(generic)].some((n) => n['Relation Name'] === 'dialogs' && /user_lo = .*user_hi = |user_hi = .*user_lo = /.test(String(n['Index Cond']))),
       `${label}: the dialog's copy by both its users\n${render(generic)}`);
   }

@@ -2,6 +2,7 @@
 import { nowMicros } from '../lib/clock.js';
 import { mintTokens } from '../lib/tokens.js';
 import { describeFailures, openMany } from '../lib/connector.js';
+import { newFacts, scanFrame } from '../lib/scan.js';
 import type { LeanHandlers, LeanSocket, WsTarget } from '../lib/wsclient.js';
 
 /** A connection the coordinator planned: whose it is and which server node it goes to. */
@@ -98,4 +99,34 @@ export class RoundWindow {
     this.closing = true;
     await closeAll(sockets);
   }
+}
+
+/**
+ * The request-reply agents' connections: one asker per planned connection (made by `make`), its
+ * socket set once open; replies (frames with a requestId, read by the frame scanner) go to
+ * `onReply`, closes to `onClose`.
+ */
+export async function openAskers<C extends PlannedConn, A extends { socket: LeanSocket | null }>(
+  setup: ConnectionSetup<C>,
+  make: (conn: C) => A,
+  handlers: { onReply(asker: A, frame: Buffer, requestId: number): void; onClose(asker: A, code: number, reason: string): void },
+): Promise<{ sockets: LeanSocket[]; askers: A[] }> {
+  const facts = newFacts();
+  const askers: A[] = [];
+  const sockets = await openPlanned(setup, (conn) => {
+    const asker = make(conn);
+    askers.push(asker);
+    return {
+      onMessage(frame) {
+        scanFrame(frame, facts);
+        if (facts.requestId !== -1) handlers.onReply(asker, frame, facts.requestId);
+      },
+      onClose: (code, reason) => handlers.onClose(asker, code, reason),
+    };
+  });
+  sockets.forEach((socket, index) => {
+    const asker = askers[index];
+    if (asker !== undefined) asker.socket = socket;
+  });
+  return { sockets, askers };
 }

@@ -9,9 +9,9 @@
  */
 import { nowMicros } from '../lib/clock.js';
 import { encodeHistogram, newHistogram } from '../lib/histogram.js';
-import { isErrorReply, newFacts, readErrorCode, scanFrame } from '../lib/scan.js';
+import { isErrorReply, readErrorCode } from '../lib/scan.js';
 import type { LeanSocket } from '../lib/wsclient.js';
-import { countInto, drain, openPlanned, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
+import { countInto, drain, openAskers, RoundWindow, type ConnectionSetup, type PlannedConn } from './common.js';
 import type { Agent, Emit } from './types.js';
 
 export type HistoryKind =
@@ -107,7 +107,6 @@ function rowsIn(frame: Buffer): number {
 }
 
 export function createHistoryAgent(setup: HistorySetup, _emit: Emit): Agent<HistoryInfo, HistoryRound, HistoryResult> {
-  const facts = newFacts();
   let latency = newHistogram();
   let sockets: LeanSocket[] = [];
   const askers: Asker[] = [];
@@ -146,24 +145,15 @@ export function createHistoryAgent(setup: HistorySetup, _emit: Emit): Agent<Hist
 
   return {
     async setup() {
-      sockets = await openPlanned(setup, (conn) => {
-        const asker: Asker = { socket: null, conn, turn: 0, sentAt: 0, busy: false, checked: false };
-        askers.push(asker);
-        return {
-          onMessage(frame) {
-            scanFrame(frame, facts);
-            if (facts.requestId !== -1) onReply(asker, frame);
-          },
-          onClose(code, reason) {
-            measured.onClose(code, reason);
-            asker.busy = false;
-          },
-        };
+      const opened = await openAskers(setup, (conn): Asker => ({ socket: null, conn, turn: 0, sentAt: 0, busy: false, checked: false }), {
+        onReply: (asker, frame) => onReply(asker, frame),
+        onClose(asker, code, reason) {
+          measured.onClose(code, reason);
+          asker.busy = false;
+        },
       });
-      sockets.forEach((socket, index) => {
-        const asker = askers[index];
-        if (asker !== undefined) asker.socket = socket;
-      });
+      sockets = opened.sockets;
+      askers.push(...opened.askers);
       return { connections: sockets.length };
     },
 

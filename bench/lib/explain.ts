@@ -1,13 +1,14 @@
 /**
- * EXPLAIN (ANALYZE, BUFFERS) of the three history reads exactly as the server issues them: the
- * server's own query builders (src/db/messages.ts) run once on a session whose `debug` hook
- * captures the statement text and its parameters, which are then prepared on the same database
- * and explained as the generic plan, the one the server's prepared statements run on (the batched
- * reads are built to stay on it; test/explain.test.ts checks that). No copy of the SQL lives
- * here, so the plans cannot drift from the code.
+ * EXPLAIN (ANALYZE, BUFFERS) of reads exactly as the server issues them: the server's own query
+ * builders (src/db/*.ts) run once on a session whose `debug` hook captures the statement text and
+ * its parameters, which are then prepared on the same database and explained as the generic plan,
+ * the one the server's prepared statements run on (the batched reads are built to stay on it;
+ * test/explain.test.ts checks that). No copy of the SQL lives here, so the plans cannot drift from
+ * the code.
  */
 import postgres from 'postgres';
 import { createMessages } from '../../src/db/messages.js';
+import { createSearch, type SearchScope } from '../../src/db/search.js';
 import type { Sql } from '../../src/db/client.js';
 
 export interface HistoryProbe {
@@ -19,7 +20,8 @@ export interface HistoryProbe {
 
 export type HistoryPlans = Record<'listLastMessage' | 'getlatestMessageDialog' | 'getlatestMessageGroup', string>;
 
-export async function explainHistory(databaseUrl: string, probe: HistoryProbe): Promise<HistoryPlans> {
+/** Each named call's last statement, explained; `calls` gets the server's Sql to build them on. */
+async function explainCalls<K extends string>(databaseUrl: string, calls: (sql: Sql) => Record<K, () => Promise<unknown>>): Promise<Record<K, string>> {
   interface Captured { text: string; parameters: unknown[] }
   const seen: Captured[] = [];
   const client = postgres(databaseUrl, {
@@ -29,7 +31,6 @@ export async function explainHistory(databaseUrl: string, probe: HistoryProbe): 
       if (!text.trimStart().toLowerCase().startsWith('explain')) seen.push({ text, parameters: [...parameters] });
     },
   });
-  const messages = createMessages(client as unknown as Sql);
   // A jsonb parameter (the batched reads' items) is captured as the value postgres.js serializes.
   const literal = (value: unknown): string =>
     `'${(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)).replace(/'/g, "''")}'`;
@@ -52,13 +53,33 @@ export async function explainHistory(databaseUrl: string, probe: HistoryProbe): 
     }
   };
   try {
-    const page = { limit: probe.limit, offset: 0 };
-    return {
-      listLastMessage: await explain(() => messages.chatList(probe.me, probe.limit, 0)),
-      getlatestMessageDialog: await explain(() => messages.dialogHistory(probe.me, probe.peer, page)),
-      getlatestMessageGroup: await explain(() => messages.groupHistory(probe.me, probe.groupId, page)),
-    };
+    const out = {} as Record<K, string>;
+    for (const [name, issue] of Object.entries(calls(client as unknown as Sql)) as [K, () => Promise<unknown>][]) out[name] = await explain(issue);
+    return out;
   } finally {
     await client.end({ timeout: 5 });
   }
+}
+
+export function explainHistory(databaseUrl: string, probe: HistoryProbe): Promise<HistoryPlans> {
+  const page = { limit: probe.limit, offset: 0 };
+  return explainCalls(databaseUrl, (sql) => {
+    const messages = createMessages(sql);
+    return {
+      listLastMessage: () => messages.chatList(probe.me, probe.limit, 0),
+      getlatestMessageDialog: () => messages.dialogHistory(probe.me, probe.peer, page),
+      getlatestMessageGroup: () => messages.groupHistory(probe.me, probe.groupId, page),
+    };
+  });
+}
+
+export interface SearchProbe { me: number; groupId: number; query: string; limit: number }
+
+/** searchMessages across all of the user's conversations, and within one of its groups. */
+export function explainSearch(databaseUrl: string, probe: SearchProbe): Promise<Record<'searchAll' | 'searchGroup', string>> {
+  return explainCalls(databaseUrl, (sql) => {
+    const search = createSearch(sql);
+    const run = (scope: SearchScope) => () => search.searchMessages({ me: probe.me, query: probe.query, scope, limit: probe.limit });
+    return { searchAll: run({ kind: 'all' }), searchGroup: run({ kind: 'group', groupId: probe.groupId }) };
+  });
 }

@@ -11,6 +11,7 @@ import type { ScenarioName } from './ipc.js';
 import type { ExternalServers, HarnessOptions } from './harness.js';
 import { DEFAULT_ADMIN_URL } from './database.js';
 import type { RoundTiming } from './round.js';
+import { MIXES, type Mix } from './mix.js';
 
 /** This file runs as dist/bench/lib/options.js: the repository is three levels up. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,8 +21,8 @@ export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
 /** What `npm run bench` runs without a scenario named. */
 export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history', 'typing'];
 
-/** Runs only when named: it takes minutes and the machine's whole open-file budget. */
-export const ON_REQUEST: readonly ScenarioName[] = ['soak'];
+/** Runs only when named: soak takes minutes and the machine's whole open-file budget; search seeds 1M messages of its own. */
+export const ON_REQUEST: readonly ScenarioName[] = ['soak', 'search'];
 
 export type Preset = 'quick' | 'full' | 'smoke';
 
@@ -48,6 +49,8 @@ export interface Cli {
   kinds: string[] | null;
   /** history: EXPLAIN (ANALYZE, BUFFERS) of its reads. */
   explain: boolean;
+  /** fanout, private, history: v1.2 replies, mentions and reactions in the traffic (mix.ts). */
+  mix: Mix;
   /** The command as typed, for the results line. */
   command: string;
 }
@@ -77,12 +80,13 @@ const spec = {
   mode: { type: 'string' },
   kinds: { type: 'string' },
   explain: { type: 'boolean' },
+  mix: { type: 'string' },
   redis: { type: 'boolean' },
   'redis-cluster': { type: 'boolean' },
   shards: { type: 'string' },
 } as const;
 
-export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak ...] [options]
+export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak|search ...] [options]
 
   (no scenario)        run all five with the quick sizes (under 4 minutes)
   --full               longer runs (30 s rounds) and 15,000 connections for connect
@@ -99,7 +103,11 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
             --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup,markRead,editMessage,deleteMessage
   soak:     (only when named) --conns N (default: what the file limit allows per node; 100,000 with --nodes 6)
             --rate R (sends/s per active connection, 1 % active) --group-size K --settle S --warmup S --duration S
+  search:   (only when named) history's sizes and --concurrency C --limit L --explain (plans of a search
+            across all of a user's conversations and within one group)
   typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)
+  --mix v12            fanout, private: 10 % replies, 10 % mentions (groups), 10 % reactions instead of plain sends;
+                       history: reactions on a third of the seeded messages, replies on a tenth (a v1.2 server)
   server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
             --redis (a Redis of the run's own)  --redis-cluster [--shards N] (a Redis Cluster of
             the run's own, N masters, default 3): each Redis process metered
@@ -153,6 +161,8 @@ export function parseCli(argv: readonly string[]): Cli {
     if (text !== undefined) numbers[name] = positiveNumber(name, text, name === 'warmup' || name === 'settle');
   }
   const mode = values.mode ?? null;
+  const mix = (values.mix ?? 'plain') as Mix;
+  if (!MIXES.includes(mix)) throw new Error(`--mix is ${MIXES.join(' or ')}`);
   if (mode !== null && mode !== 'closed' && mode !== 'open' && mode !== 'both') throw new Error('--mode is closed, open or both');
 
   const urls = values.url ?? [];
@@ -190,6 +200,7 @@ export function parseCli(argv: readonly string[]): Cli {
     numbers,
     mode,
     explain: values.explain === true,
+    mix,
     kinds: values.kinds === undefined ? null : values.kinds.split(',').map((kind) => kind.trim()).filter((kind) => kind.length > 0),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...redact(argv)] : [])].join(' '),
   };

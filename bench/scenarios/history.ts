@@ -1,17 +1,20 @@
 /**
  * `history`: a database seeded with N messages (half in groups, half in dialogs) over U users
  * and G groups, then each read request at a fixed concurrency, one round per request type.
- * Figures per type: requests/s and latency; plus how long seeding took.
+ * Figures per type: requests/s and latency; plus how long seeding took. `--mix v12`: reactions
+ * on a third of the messages (every third id), so a page of 20 carries six or seven.
  */
 import type { HistoryConn, HistoryInfo, HistoryKind, HistoryResult, HistoryRound, HistorySetup } from '../agents/history.js';
 import { forkAgents, type AgentPool } from '../lib/agents.js';
 import { sleep } from '../lib/clock.js';
 import { mergeHistograms, summarize } from '../lib/histogram.js';
-import { pickCount, pickTiming, type Cli } from '../lib/options.js';
+import { pickTiming, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
 import { countsLine, formatCount, formatLatency, formatLoad, round1, round2, roundLoad } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
-import { analyze, seedDialogs, seedGroups, seedMessages, seedUsers, type IdRange } from '../lib/seed.js';
+import { seedReactions, type IdRange } from '../lib/seed.js';
+import { describeSizes, pickSizes, seedConversations, type ConversationSizes } from '../lib/conversations.js';
+import type { Mix } from '../lib/mix.js';
 import type postgres from 'postgres';
 import type { Scenario } from './types.js';
 import { explainHistory } from '../lib/explain.js';
@@ -25,25 +28,18 @@ const READ_IDS_PER_GROUP = 1000;
 /** editMessage and deleteMessage go round this many of the connection's own messages. */
 const OWN_IDS = 200;
 
-export interface HistoryParams {
-  users: number;
-  groups: number;
-  groupSize: number;
-  /** Dialog partners per user (even: u ± 1 .. u ± partners/2). */
-  partners: number;
-  messages: number;
-  concurrency: number;
-  limit: number;
+export interface HistoryParams extends ConversationSizes {
   kinds: HistoryKind[];
   /** Print EXPLAIN (ANALYZE, BUFFERS) of the three reads before the rounds. */
   explain: boolean;
+  mix: Mix;
   timing: RoundTiming;
 }
 
 const PRESETS = {
-  quick: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 1, durationSeconds: 6 }, explain: false },
-  full: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 3, durationSeconds: 30 }, explain: false },
-  smoke: { users: 50, groups: 10, groupSize: 5, partners: 4, messages: 2000, concurrency: 4, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 0.3, durationSeconds: 1 }, explain: false },
+  quick: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 1, durationSeconds: 6 }, explain: false, mix: 'plain' },
+  full: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 3, durationSeconds: 30 }, explain: false, mix: 'plain' },
+  smoke: { users: 50, groups: 10, groupSize: 5, partners: 4, messages: 2000, concurrency: 4, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 0.3, durationSeconds: 1 }, explain: false, mix: 'plain' },
 } satisfies Record<Cli['preset'], HistoryParams>;
 
 function isKind(kind: string): kind is HistoryKind {
@@ -94,34 +90,22 @@ export const historyScenario: Scenario<HistoryParams> = {
     const unknown = kinds.filter((kind) => !isKind(kind));
     if (unknown.length > 0) throw new Error(`unknown --kinds ${unknown.join(', ')} (have ${KINDS.join(', ')})`);
     return {
-      users: pickCount(cli, 'users', preset.users),
-      groups: pickCount(cli, 'groups', preset.groups),
-      groupSize: pickCount(cli, 'group-size', preset.groupSize),
-      partners: pickCount(cli, 'partners', preset.partners),
-      messages: pickCount(cli, 'messages', preset.messages),
-      concurrency: pickCount(cli, 'concurrency', preset.concurrency),
-      limit: pickCount(cli, 'limit', preset.limit),
+      ...pickSizes(cli, preset),
       kinds: kinds.filter(isKind),
       explain: cli.explain || preset.explain,
+      mix: cli.mix,
       timing: pickTiming(cli, preset.timing),
     };
   },
 
-  describe: (p) =>
-    `${formatCount(p.messages)} messages, ${formatCount(p.users)} users, ${formatCount(p.groups)} groups of ${p.groupSize}, ${p.partners} partners each; concurrency ${p.concurrency}, limit ${p.limit}`,
+  describe: (p) => `${describeSizes(p)}${p.mix === 'v12' ? '; reactions on a third of the messages' : ''}`,
 
   budgetMs: (p) => 120_000 + p.messages / 10 + p.kinds.length * ((p.timing.warmupSeconds + p.timing.durationSeconds) * 1000 + ROUND_SLACK_MS),
 
   async run({ env, procs, deadline }, params) {
-    if (params.groups * params.groupSize < params.users) throw new Error('groups × group size must cover every user (each user in at least one group)');
-    if (params.partners >= params.users) throw new Error('--partners must be below --users');
-    const seedStarted = performance.now();
-    const users = await seedUsers(env.sql, params.users);
-    const groups = await seedGroups(env.sql, users, params.groups, params.groupSize);
-    const dialogs = await seedDialogs(env.sql, users, Math.max(1, Math.floor(params.partners / 2)));
-    await seedMessages(env.sql, groups, dialogs, params.messages);
-    await analyze(env.sql);
-    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const { users, seedSeconds } = await seedConversations(env.sql, params, {
+      beforeAnalyze: params.mix === 'v12' ? (sql) => seedReactions(sql, 3) : undefined,
+    });
 
     const conns = await planConnections(env.sql, users, params.concurrency, procs, env.targets.length);
     const agents = Math.min(procs, conns.length);
@@ -147,8 +131,12 @@ export const historyScenario: Scenario<HistoryParams> = {
         const seconds = sum(data, (item) => item.windowSeconds) / Math.max(1, data.length);
         const sampled = sum(data, (item) => item.sampledReplies);
         const errors = mergeCounts(data.map((item) => item.errors));
+        const requestsPerSecond = Math.round(sum(data, (item) => item.replies) / seconds);
         const round = {
-          requestsPerSecond: Math.round(sum(data, (item) => item.replies) / seconds),
+          requestsPerSecond,
+          // Server CPU per request (µs): what a read costs the server whatever the machine's load.
+          serverMicrosPerRequest: load.serverCores === null || requestsPerSecond === 0 ? null : Math.round((load.serverCores * 1e6) / requestsPerSecond),
+          databaseMicrosPerRequest: load.databaseCores === null || requestsPerSecond === 0 ? null : Math.round((load.databaseCores * 1e6) / requestsPerSecond),
           latency: summarize(mergeHistograms(data.map((item) => item.latency))),
           rowsPerReply: sampled > 0 ? round2(sum(data, (item) => item.sampledRows) / sampled) : 0,
           errors,
@@ -160,6 +148,7 @@ export const historyScenario: Scenario<HistoryParams> = {
           `${kind}:`,
           `  requests/s       ${formatCount(round.requestsPerSecond)}  (${round.rowsPerReply} rows per reply)`,
           `  latency          ${formatLatency(round.latency)}`,
+          ...(round.serverMicrosPerRequest === null ? [] : [`  CPU per request  server ${round.serverMicrosPerRequest} µs, database ${round.databaseMicrosPerRequest ?? '?'} µs`]),
           ...formatLoad(load).map((line) => `  ${line}`),
           ...countsLine('errors', errors).map((line) => `  ${line}`),
           ...countsLine('closed by server', round.closedByServer).map((line) => `  ${line}`),

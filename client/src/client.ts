@@ -7,7 +7,7 @@ import { checkFrame, checkParams, frameBytes, PROTOCOL_LIMITS, type Limits } fro
 import { fromDialogRow, fromGroupRow, type ChatMessage, type Conversation, type HistoryMessage } from './messages.js';
 import type {
   CloseCodes, ConversationRef, DialogHistoryRow, ErrorFrame, GroupHistoryRow, HistoryPaging, Paging, Params, PushData,
-  PushMessage, PushType, ReplyData, RequestType, Role, SuccessFrame,
+  PushMessage, PushType, ReplyData, RequestType, Role, SearchParams, SuccessFrame,
 } from './wire.js';
 
 /** The server's close codes: checked against the shared wire type. */
@@ -186,11 +186,18 @@ export class RelayClient extends Emitter<RelayEvents> {
   createGroup(groupName: string) { return this.request('newGroup', { groupName }); }
   addToGroup(groupId: number, userId: number) { return this.request('addUserInGroup', { groupId, userId }); }
   leaveGroup(groupId: number) { return this.request('leaveGroup', { groupId }); }
-  sendPrivate(receiverId: number, content: string, opts: { clientMessageId?: string } = {}) {
-    return this.send('privateMessage', { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() }) as Promise<ReplyData<'privateMessage'>>;
+  /** `replyToId` (v1.2): a message of this dialog to reply to. */
+  sendPrivate(receiverId: number, content: string, opts: { clientMessageId?: string; replyToId?: number } = {}) {
+    const params: Params<'privateMessage'> = { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() };
+    if (opts.replyToId !== undefined) params.replyToId = opts.replyToId;
+    return this.send('privateMessage', params) as Promise<ReplyData<'privateMessage'>>;
   }
-  sendToGroup(groupId: number, content: string, opts: { clientMessageId?: string } = {}) {
-    return this.send('messageInGroup', { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() }) as Promise<ReplyData<'messageInGroup'>>;
+  /** `replyToId` (v1.2): a message of this group to reply to; `mentions`: member ids (others are dropped by the server). */
+  sendToGroup(groupId: number, content: string, opts: { clientMessageId?: string; replyToId?: number; mentions?: number[] } = {}) {
+    const params: Params<'messageInGroup'> = { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() };
+    if (opts.replyToId !== undefined) params.replyToId = opts.replyToId;
+    if (opts.mentions !== undefined) params.mentions = opts.mentions;
+    return this.send('messageInGroup', params) as Promise<ReplyData<'messageInGroup'>>;
   }
   markRead(conversation: ConversationRef, messageId: number) { return this.request('markRead', { ...conversation, messageId }); }
   editMessage(messageId: number, content: string) { return this.request('editMessage', { messageId, content }); }
@@ -202,6 +209,17 @@ export class RelayClient extends Emitter<RelayEvents> {
   renameGroup(groupId: number, groupName: string) { return this.request('renameGroup', { groupId, groupName }); }
   removeFromGroup(groupId: number, userId: number) { return this.request('removeUserFromGroup', { groupId, userId }); }
   setMemberRole(groupId: number, userId: number, role: Exclude<Role, 'owner'>) { return this.request('setMemberRole', { groupId, userId, role }); }
+  /** v1.2: messages whose words begin with every word of `query`; in one conversation if `receiverId` or `groupId` is given. */
+  searchMessages(query: string, opts: Omit<SearchParams, 'query'> = {}) { return this.request('searchMessages', { query, ...opts }); }
+  blockUser(userId: number) { return this.request('blockUser', { userId }); }
+  unblockUser(userId: number) { return this.request('unblockUser', { userId }); }
+  getBlockedUsers(p: Paging = {}) { return this.request('getBlockedUsers', p); }
+  addReaction(messageId: number, emoji: string) { return this.request('addReaction', { messageId, emoji }); }
+  removeReaction(messageId: number, emoji: string) { return this.request('removeReaction', { messageId, emoji }); }
+  pinMessage(messageId: number) { return this.request('pinMessage', { messageId }); }
+  unpinMessage(messageId: number) { return this.request('unpinMessage', { messageId }); }
+  /** The conversation's pinned messages as its history rows (plus pinnedAt, pinnedBy), most recently pinned first. */
+  getPinned(conversation: ConversationRef) { return this.request('getPinned', conversation); }
 
   /**
    * Any request by its type. Made while disconnected, it waits for the connection (within its

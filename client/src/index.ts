@@ -11,5 +11,6 @@ export type { TokenInfo, GetToken } from './token.js';
 export { PROTOCOL_LIMITS } from './limits.js';
 export type { Limits } from './limits.js';
 export { conversationKey, conversationOf } from './messages.js';
+export { applyReaction } from './reactions.js';
 export type { ChatMessage, Conversation, HistoryMessage } from './messages.js';
 export type * from './wire.js';

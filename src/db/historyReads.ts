@@ -1,6 +1,9 @@
+import type postgres from 'postgres';
 import type { Sql } from './client.js';
 import { createBatcher } from './batch.js';
 import { JsonText } from '../protocol.js';
+import { mentionsJson, reactionsJson, replyToJson } from './messageRows.js';
+import type { Reaction, ReplyTo } from '../../client/src/wire.js';
 
 /*
  * The three history reads (chat list, dialog history, group history), written for speed:
@@ -28,14 +31,17 @@ import { JsonText } from '../protocol.js';
 
 export interface Page { limit: number; offset: number; beforeId?: number; afterId?: number }
 
-/** getlatestMessageGroup rows (the brief's names), v1.1 fields included. */
-export interface GroupHistoryRow {
+/** The v1.2 fields of every history row (messageRows.ts writes them). */
+interface RowV12 { replyTo: ReplyTo | null; mentions: number[]; reactions: Reaction[] }
+
+/** getlatestMessageGroup rows (the brief's names), v1.1 and v1.2 fields included. */
+export interface GroupHistoryRow extends RowV12 {
   id: number; sender_id: number; senderName: string; group_id: number; created_at: string; content: string;
   seq: number; editedAt: string | null; deletedAt: string | null;
 }
 
 /** getlatestMessageDialog rows (`receverName` sic, the brief's spelling). */
-export interface DialogHistoryRow {
+export interface DialogHistoryRow extends RowV12 {
   id: number; sender_id: number; receiver_id: number; receverName: string; senderName: string;
   content: string; created_at: string; seq: number; editedAt: string | null; deletedAt: string | null;
 }
@@ -47,14 +53,18 @@ export interface ChatRow {
   groupId: number | null; groupName: string | null;
   content: string | null; createdAt: string; updatedAt: string | null; deletedAt: string | null;
   seq: number | null; unreadCount: number; lastReadId: number | null; peerLastReadId: number | null;
+  blocked: boolean;
+  mentionCount: number;
 }
 
 /** A group history for a member; null data: not a member (FORBIDDEN). */
 export interface GroupHistory { data: JsonText<GroupHistoryRow[]> | null }
 
 export interface ChatListItem { userId: number; skip: number; take: number }
-export interface DialogPageItem { lo: number; hi: number; skip: number; take: number }
+export interface DialogPageItem { me: number; lo: number; hi: number; skip: number; take: number }
 export interface GroupPageItem { userId: number; groupId: number; skip: number; take: number }
+
+type Fragment = postgres.Fragment;
 
 interface DataRow { ord: number; data: string | null }
 
@@ -93,16 +103,18 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
                case when d.last_sender_id = d.user_lo then d.user_hi else d.user_lo end as receiver_id,
                null::int as group_id, null::text as group_name, d.last_content as content, d.last_created_at as created_at,
                d.last_updated_at as updated_at, d.last_deleted_at as deleted_at, null::timestamptz as joined_at, d.last_seq,
-               d.lo_last_read_id as read_id, d.lo_last_read_seq as read_seq, d.hi_last_read_id as peer_read_id
+               d.lo_last_read_id as read_id, d.lo_last_read_seq as read_seq, d.hi_last_read_id as peer_read_id,
+               null::bigint[] as mention_seqs
         from dialogs d where d.user_lo = v."userId" and d.last_message_id is not null
         union all
         select d.last_message_id, d.last_sender_id, case when d.last_sender_id = d.user_lo then d.user_hi else d.user_lo end,
                null, null, d.last_content, d.last_created_at, d.last_updated_at, d.last_deleted_at, null, d.last_seq,
-               d.hi_last_read_id, d.hi_last_read_seq, d.lo_last_read_id
+               d.hi_last_read_id, d.hi_last_read_seq, d.lo_last_read_id, null
         from dialogs d where d.user_hi = v."userId" and d.user_lo <> v."userId" and d.last_message_id is not null
         union all
         select g.last_message_id, g.last_sender_id, null, gm.group_id, g.name, g.last_content, g.last_created_at,
-               g.last_updated_at, g.last_deleted_at, gm.joined_at, g.last_seq, gm.last_read_id, gm.last_read_seq, null
+               g.last_updated_at, g.last_deleted_at, gm.joined_at, g.last_seq, gm.last_read_id, gm.last_read_seq, null,
+               gm.mention_seqs
         from group_members gm
         cross join lateral (
           select g.name, g.last_message_id, g.last_sender_id, g.last_content, g.last_created_at, g.last_updated_at,
@@ -125,44 +137,59 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
              to_char(x.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt",
              to_char(x.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
              case when x.id is not null then x.last_seq end as seq, greatest(x.last_seq - x.read_seq, 0) as "unreadCount",
-             x.read_id as "lastReadId", x.peer_read_id as "peerLastReadId"
+             x.read_id as "lastReadId", x.peer_read_id as "peerLastReadId",
+             -- v1.2: the caller blocks this dialog's partner (the side that is not the caller).
+             x.group_id is null and exists (
+               select 1 from blocks b where b.blocker_id = v."userId"
+                 and b.blocked_id = case when x.sender_id = v."userId" then x.receiver_id else x.sender_id end
+             ) as blocked,
+             -- The member's unread mentions are kept beside its marker (007): no probe into messages.
+             case when x.mention_seqs is null then 0
+                  else (select count(*)::int from unnest(x.mention_seqs) as s where s > x.read_seq) end as "mentionCount"
     ) r
     where x.pos > v.skip and x.pos <= v.skip + v.take
   ) h on true`;
 
+/** The v1.2 columns of a history row of message `m`, reactions as reader `me` sees them. */
+const rowV12Columns = (sql: Sql, me: Fragment) =>
+  sql`${replyToJson(sql)} as "replyTo", ${mentionsJson(sql)} as mentions, ${reactionsJson(sql, me)} as reactions`;
+
 /**
- * A dialog's messages as reply rows, with the two names from its `dialogs` row `d` (joined once,
- * not per message). The caller adds the page's bounds on `m` and `d`. Timestamps are written by
- * PostgreSQL in the exact text `Date.prototype.toISOString` gives.
+ * A dialog's messages as reply rows, read by `me`, with the two names from its `dialogs` row `d`
+ * (joined once, not per message). The caller adds the page's bounds on `m` and `d`, and may add
+ * columns after `extra`. Timestamps are written by PostgreSQL in the exact text
+ * `Date.prototype.toISOString` gives.
  */
-const dialogMessages = (sql: Sql) => sql`
+export const dialogMessages = (sql: Sql, me: Fragment, extra: Fragment = sql``) => sql`
   select m.id, m.sender_id, m.receiver_id,
          case when m.receiver_id = d.user_lo then ulo.first_name else uhi.first_name end as "receverName",
          case when m.sender_id = d.user_lo then ulo.first_name else uhi.first_name end as "senderName",
          m.content, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.seq,
          to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
-         to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"
+         to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
+         ${rowV12Columns(sql, me)} ${extra}
   from dialogs d
   join users ulo on ulo.id = d.user_lo
   join users uhi on uhi.id = d.user_hi
   join messages m on m.receiver_id is not null
     and least(m.sender_id, m.receiver_id) = d.user_lo and greatest(m.sender_id, m.receiver_id) = d.user_hi`;
 
-/** A group message `m` as a reply row's columns. */
-const groupMessageColumns = (sql: Sql) => sql`
+/** A group message `m` as a reply row's columns, read by `me`. */
+export const groupMessageColumns = (sql: Sql, me: Fragment) => sql`
   m.id, m.sender_id, (select first_name from users where id = m.sender_id) as "senderName", m.group_id,
   to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.content, m.seq,
   to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
-  to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"`;
+  to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
+  ${rowV12Columns(sql, me)}`;
 
 /** Newest first, a page of each item's dialog (lo, hi), from its `dialogs` row: the two names are read once there. */
 export const dialogPagesStatement = (sql: Sql, items: readonly DialogPageItem[]) => sql<DataRow[]>`
   select v.ord, coalesce(p.data, '[]') as data
-  from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, lo int, hi int, skip bigint, take bigint)
+  from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, me int, lo int, hi int, skip bigint, take bigint)
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      ${dialogMessages(sql)}
+      ${dialogMessages(sql, sql`v.me`)}
         and m.seq > d.last_seq - v.skip - v.take and m.seq <= d.last_seq - v.skip
       where d.user_lo = v.lo and d.user_hi = v.hi
     ) h
@@ -179,7 +206,7 @@ export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[]) =
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      select ${groupMessageColumns(sql)}
+      select ${groupMessageColumns(sql, sql`v."userId"`)}
       from groups g
       join messages m on m.group_id = g.id and m.seq > g.last_seq - v.skip - v.take and m.seq <= g.last_seq - v.skip
       where member.ok and g.id = v."groupId"
@@ -206,7 +233,7 @@ export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: 
     select coalesce((
       select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
       from (
-        ${dialogMessages(sql)}
+        ${dialogMessages(sql, sql`${me}::int`)}
         where d.user_lo = ${Math.min(me, peer)}::int and d.user_hi = ${Math.max(me, peer)}::int ${bound}
         ${order} limit ${page.limit}
       ) h
@@ -221,7 +248,7 @@ export function groupCursorStatement(sql: Sql, me: number, groupId: number, page
       then coalesce((
         select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
         from (
-          select ${groupMessageColumns(sql)}
+          select ${groupMessageColumns(sql, sql`${me}::int`)}
           from messages m
           where m.group_id = ${groupId} ${bound}
           ${order} limit ${page.limit}
@@ -251,7 +278,7 @@ export function createHistoryReads(sql: Sql) {
       if (page.afterId === undefined && page.beforeId === undefined) {
         const lo = Math.min(me, peer);
         const hi = Math.max(me, peer);
-        return new JsonText(await dialogPages({ lo, hi, skip: page.offset, take: page.limit }) ?? '[]');
+        return new JsonText(await dialogPages({ me, lo, hi, skip: page.offset, take: page.limit }) ?? '[]');
       }
       const [row] = await dialogCursorStatement(sql, me, peer, page);
       return new JsonText(row?.data ?? '[]');

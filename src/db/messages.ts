@@ -3,6 +3,8 @@ import { createSends } from './sends.js';
 import { createReadMarkers } from './readMarkers.js';
 import { createEdits } from './edits.js';
 import { createHistoryReads } from './historyReads.js';
+import { createReactions } from './reactions.js';
+import { createPins } from './pins.js';
 
 export type { GroupSend, PrivateSend, StoredGroupMessage, StoredPrivateMessage, SendOutcome } from './sends.js';
 
@@ -14,6 +16,8 @@ export function createMessages(sql: Sql) {
     ...createReadMarkers(sql),
     ...createEdits(sql),
     ...createHistoryReads(sql),
+    ...createReactions(sql),
+    ...createPins(sql),
   };
 }
 

@@ -22,7 +22,11 @@ export function createPresenceStore(sql: Sql) {
       return sql<Seen[]>`
         select u.id, u.last_seen_at as "lastSeenAt"
         from users u
-        where u.id = any(${sql.array(ids, INT4)}::int[]) and u.deleted_at is null and (
+        where u.id = any(${sql.array(ids, INT4)}::int[]) and u.deleted_at is null
+        -- v1.2: across a block, either way, nobody is shown.
+        and not exists (select 1 from blocks b where b.blocker_id = ${me} and b.blocked_id = u.id)
+        and not exists (select 1 from blocks b where b.blocker_id = u.id and b.blocked_id = ${me})
+        and (
           u.id = ${me}
           or exists (select 1 from dialogs d where d.user_lo = least(u.id, ${me}::int) and d.user_hi = greatest(u.id, ${me}::int))
           or exists (
@@ -42,7 +46,8 @@ export function createPresenceStore(sql: Sql) {
     },
 
     /**
-     * Dialog partners of each of `ids` (who gets their `presence` pushes), with the user's name:
+     * Dialog partners of each of `ids` (who gets their `presence` pushes, each on its own topic:
+     * so a block is honoured by leaving the pair out here, at no cost to the frame, encoded once), with the user's name:
      * one row per user (a mass connect or disconnect asks for thousands at once; a row per
      * partner cost the server a row to decode each). A deleted account's partners are told too:
      * it goes offline for good.
@@ -55,9 +60,14 @@ export function createPresenceStore(sql: Sql) {
       return sql<Partners[]>`
         select u.id as "userId", u.first_name as name, u.deleted_at is not null as deleted,
                array(
-                 select user_hi from dialogs where user_lo = u.id and user_hi <> u.id
-                 union all
-                 select user_lo from dialogs where user_hi = u.id and user_lo <> u.id
+                 select p.id from (
+                   select user_hi as id from dialogs where user_lo = u.id and user_hi <> u.id
+                   union all
+                   select user_lo from dialogs where user_hi = u.id and user_lo <> u.id
+                 ) p
+                 -- v1.2: a partner across a block, either way, is not told (nor is it in the list).
+                 where not exists (select 1 from blocks b where b.blocker_id = u.id and b.blocked_id = p.id)
+                   and not exists (select 1 from blocks b where b.blocker_id = p.id and b.blocked_id = u.id)
                ) as "partnerIds"
         from users u
         where u.id = any(${sql.array(ids, INT4)}::int[])`;

@@ -148,9 +148,12 @@ export function createUsers(sql: Sql) {
     },
 
     /** A `typing` in a dialog: the typer's name and whether the partner is an active account. */
-    async typingPeer(me: number, peer: number): Promise<{ name: string; found: boolean } | undefined> {
-      const [row] = await sql<{ name: string; found: boolean }[]>`
-        select u.first_name as name, exists (select 1 from users p where p.id = ${peer} and p.deleted_at is null) as found
+    /** `blocked`: either blocks the other (v1.2): the typing is answered and pushed to no one. */
+    async typingPeer(me: number, peer: number): Promise<{ name: string; found: boolean; blocked: boolean } | undefined> {
+      const [row] = await sql<{ name: string; found: boolean; blocked: boolean }[]>`
+        select u.first_name as name, exists (select 1 from users p where p.id = ${peer} and p.deleted_at is null) as found,
+               exists (select 1 from blocks b where b.blocker_id = ${me} and b.blocked_id = ${peer})
+               or exists (select 1 from blocks b where b.blocker_id = ${peer} and b.blocked_id = ${me}) as blocked
         from users u where u.id = ${me}`;
       return row;
     },

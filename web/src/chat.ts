@@ -2,6 +2,9 @@ import type { ChatListRow, ConnectionState, RelayClient, RelayHttp, User } from 
 import { h, clear, describe, timeOf, KeyedList } from './dom.js';
 import { ConversationView, belongsTo, refOf, type Active, type UiMessage } from './conversation.js';
 import { membersPanel } from './members.js';
+import { MessageSearch, revealMessage } from './search.js';
+import { Blocking } from './blocking.js';
+import { MentionPicker } from './mentions.js';
 
 const STATE_TEXT: Record<ConnectionState, string> = {
   idle: 'Offline', connecting: 'Connecting…', open: 'Online', reconnecting: 'Reconnecting…', closed: 'Disconnected',
@@ -11,7 +14,7 @@ const STATE_TEXT: Record<ConnectionState, string> = {
 const TYPING_SHOW_MS = 5000;
 const TYPING_SEND_MS = 2000;
 
-interface ChatRowView { a: Active; current: boolean; last: string; createdAt: string; unread: number }
+interface ChatRowView { a: Active; current: boolean; last: string; createdAt: string; unread: number; mentions: number }
 
 /** A chat's key in the list (and its `data-chat`). */
 const chatKey = (a: Active): string => (a.kind === 'group' ? `g${a.groupId}` : `d${a.peerId}`);
@@ -36,6 +39,8 @@ export class ChatApp {
   private showMembers = false;
   private searchSeq = 0;
   private readonly searchInput = h('input', { type: 'search', placeholder: 'Find people by name or email', 'aria-label': 'Find people', id: 'search' });
+  private readonly blocking: Blocking;
+  private readonly messageSearch: MessageSearch;
 
   constructor(
     private readonly client: RelayClient,
@@ -44,6 +49,12 @@ export class ChatApp {
     private readonly me: User,
     private readonly logout: (message?: string) => void,
   ) {
+    // A block changed (here or on another device): the open dialog with that user is redrawn.
+    this.blocking = new Blocking(client, (userId) => {
+      const a = this.view?.active;
+      if (a?.kind === 'dialog' && a.peerId === userId) this.renderPane();
+    });
+    this.messageSearch = new MessageSearch(client, me.id, (a, id) => void this.open(a, id), (err) => this.error(err));
     const search = this.searchInput;
     search.addEventListener('input', () => this.search(search.value.trim()));
     const groupName = h('input', { type: 'text', placeholder: 'New group name', 'aria-label': 'New group name', maxlength: 100, id: 'new-group', required: true });
@@ -66,7 +77,7 @@ export class ChatApp {
         h('button', { type: 'button', class: 'link', onclick: () => this.logout() }, 'Log out')),
       this.errorBar,
       h('div', { class: 'body' },
-        h('aside', { class: 'side', 'aria-label': 'Chats and people' }, search, this.searchResults, groupForm, h('h2', {}, 'Chats'), this.chatList),
+        h('aside', { class: 'side', 'aria-label': 'Chats and people' }, this.messageSearch.root, search, this.searchResults, groupForm, h('h2', {}, 'Chats'), this.chatList),
         this.pane));
     this.renderPane();
 
@@ -96,7 +107,11 @@ export class ChatApp {
   private listen(): void {
     const c = this.client;
     c.on('state', (s) => { this.stateBadge.textContent = STATE_TEXT[s]; this.stateBadge.dataset.state = s; });
-    c.on('open', ({ reconnected }) => { this.refreshChats(); if (reconnected) this.clearError(); });
+    c.on('open', ({ reconnected }) => {
+      this.refreshChats();
+      this.blocking.load().catch((err: unknown) => this.error(err));
+      if (reconnected) this.clearError();
+    });
     c.on('closed', ({ code }) => {
       if (code === 4003) this.logout('Your session was ended (password changed or account deleted). Please log in again.');
       else if (code === 4001) this.logout('Your session expired. Please log in again.');
@@ -117,6 +132,13 @@ export class ChatApp {
     });
     c.on('editMessage', ({ data }) => { this.view?.update(data.id, { content: data.content, editedAt: data.editedAt }); this.refreshChats(); });
     c.on('deleteMessage', ({ data }) => { this.view?.update(data.id, { content: '', deletedAt: data.deletedAt }); this.refreshChats(); });
+    for (const type of ['addReaction', 'removeReaction'] as const) c.on(type, ({ data }) => this.view?.applyReaction(type, data));
+    for (const type of ['pinMessage', 'unpinMessage'] as const) {
+      c.on(type, ({ data }) => {
+        const v = this.view;
+        if (v && belongsTo(data, v.active, this.me.id)) v.pins.load().catch((err: unknown) => this.error(err));
+      });
+    }
     c.on('typing', ({ data, senderName }) => {
       const a = this.view?.active;
       if (!a || data.userId === this.me.id) return;
@@ -193,17 +215,19 @@ export class ChatApp {
       : this.view.active.kind === 'dialog' && this.view.active.peerId === a.peerId);
     const last = r.id === null ? 'No messages yet' : r.deletedAt ? 'Message deleted'
       : `${r.senderId === this.me.id ? 'You' : r.senderName ?? ''}: ${r.content ?? ''}`;
-    return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0 };
+    return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0, mentions: r.mentionCount ?? 0 };
   }
 
-  private chatRow({ a, current, last, createdAt, unread }: ChatRowView): HTMLElement {
+  private chatRow({ a, current, last, createdAt, unread, mentions }: ChatRowView): HTMLElement {
     return h('li', {},
       h('button', { type: 'button', class: `chat${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null,
         'data-chat': chatKey(a), onclick: () => void this.open(a) },
         h('span', { class: 'name' }, a.kind === 'group' ? `# ${a.name}` : a.name),
         h('span', { class: 'last' }, last),
         h('time', { datetime: createdAt }, timeOf(createdAt)),
-        unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread) : null));
+        unread > 0 || mentions > 0 ? h('span', { class: 'badges' },
+          mentions > 0 ? h('span', { class: 'badge mention', 'aria-label': `${mentions} mention${mentions === 1 ? '' : 's'}`, title: 'You were mentioned' }, '@') : null,
+          unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread) : null) : null));
   }
 
   // ---------- people search ----------
@@ -230,7 +254,8 @@ export class ChatApp {
 
   // ---------- the open conversation ----------
 
-  private async open(a: Active): Promise<void> {
+  /** Opens a conversation; with `messageId` (a search result), scrolled to that message. */
+  private async open(a: Active, messageId?: number): Promise<void> {
     this.clearError();
     this.editing = undefined;
     this.typers.clear();
@@ -248,7 +273,8 @@ export class ChatApp {
     // The results offer "Add to <group>" for the group now open.
     this.search(this.searchInput.value.trim());
     try {
-      await this.view.load();
+      await Promise.all([this.view.load(), this.view.pins.load()]);
+      if (messageId !== undefined && !(await revealMessage(this.view, messageId))) this.error('That message is no longer there');
       if (a.kind === 'dialog') {
         const [p] = await this.client.getPresence([a.peerId]);
         if (p && this.view.active === a) this.renderPresence(p.online, p.lastSeenAt);
@@ -258,7 +284,7 @@ export class ChatApp {
     } catch (err) {
       this.error(err);
     }
-    this.pane.querySelector<HTMLTextAreaElement>('textarea')?.focus();
+    if (messageId === undefined) this.pane.querySelector<HTMLTextAreaElement>('textarea')?.focus();
   }
 
   private close(): void {
@@ -275,6 +301,11 @@ export class ChatApp {
     try {
       const [info, members] = await Promise.all([this.client.getGroup(a.groupId), this.client.getGroupMembers(a.groupId, { limit: 100 })]);
       a.name = info.groupName;
+      if (this.view) {
+        this.view.role = info.role;
+        this.view.members = members;
+        this.view.render(false);
+      }
       const title = this.pane.querySelector('.title');
       if (title) title.textContent = `# ${info.groupName}`;
       const sub = this.pane.querySelector('.subtitle');
@@ -332,7 +363,12 @@ export class ChatApp {
       return;
     }
     const a = v.active;
+    const onError = (err: unknown): void => this.error(err);
+    const blocked = a.kind === 'dialog' && this.blocking.has(a.peerId);
     const input = h('textarea', { rows: 1, placeholder: 'Write a message', 'aria-label': 'Message', maxlength: 4096, id: 'composer' });
+    // v1.2: `@` suggests the group's members; the view sends the mentions still named in the text.
+    const mentions = a.kind === 'group' ? new MentionPicker(input, () => v.members, this.me.id) : undefined;
+    if (mentions) v.mentionsFor = (text) => { const ids = mentions.mentionsIn(text); mentions.reset(); return ids; };
     const submit = (): void => {
       const content = input.value;
       if (content.trim() === '') return;
@@ -350,6 +386,7 @@ export class ChatApp {
     input.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); submit(); }
       if (ev.key === 'Escape' && this.editing) { this.stopEdit(); input.value = ''; }
+      if (ev.key === 'Escape' && v.replyBar.target) v.replyBar.clear();
     });
     input.addEventListener('input', () => {
       const key = chatKey(a);
@@ -373,13 +410,16 @@ export class ChatApp {
         h('button', { type: 'button', class: 'small back', 'aria-label': 'Back to chats', onclick: () => this.close() }, '←'),
         a.kind === 'dialog' ? h('span', { class: 'presence offline', 'aria-label': 'offline', title: 'offline' }) : null,
         h('div', { class: 'titles' }, h('h2', { class: 'title' }, a.kind === 'group' ? `# ${a.name}` : a.name), h('span', { class: 'subtitle' })),
-        ...groupButtons),
+        ...groupButtons,
+        a.kind === 'dialog' && a.peerId !== this.me.id ? this.blocking.headerButton(a.peerId, a.name, onError) : null),
+      v.pins.el,
       h('div', { class: 'conv-body' }, v.list, h('div', { class: 'members-slot' })),
       h('p', { class: 'typing', 'aria-live': 'polite' }),
       h('p', { class: 'edit-bar', hidden: true }, 'Editing a message — Enter saves, Esc cancels ',
         h('button', { type: 'button', class: 'small', onclick: () => { this.stopEdit(); input.value = ''; } }, 'Cancel')),
-      h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); submit(); } },
-        input, h('button', { type: 'submit', class: 'primary' }, 'Send')));
+      v.replyBar.el,
+      blocked ? this.blocking.notice(a.peerId, a.name, onError) : h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); submit(); } },
+        mentions?.el ?? null, input, h('button', { type: 'submit', class: 'primary' }, 'Send')));
     v.render(true);
   }
 }

@@ -1,20 +1,27 @@
 import * as v from 'valibot';
 import { defineHandler } from '../handler.js';
-import { clientMessageId, id32, text } from '../../validate.js';
+import { clientMessageId, id32, replyToId, text } from '../../validate.js';
 import { ClientError, ErrorCode, pushFrame, userTopic } from '../../protocol.js';
 
 export const privateMessage = defineHandler({
-  params: v.object({ receiverId: id32('receiverId'), content: text('content', 4096), clientMessageId }),
+  params: v.object({ receiverId: id32('receiverId'), content: text('content', 4096), clientMessageId, replyToId }),
   async handle({ s, ws, userId }, p) {
     const outcome = await s.messages.sendPrivate({
       senderId: userId, receiverId: p.receiverId, content: p.content, clientMessageId: p.clientMessageId ?? null,
+      replyToId: p.replyToId ?? null,
     });
     if (outcome.kind === 'refused') throw new ClientError(ErrorCode.NOT_FOUND, 'User not found');
+    if (outcome.kind === 'blocked') {
+      throw new ClientError(ErrorCode.FORBIDDEN,
+        outcome.by === 'sender' ? 'Unblock this user to message them' : 'This user does not accept your messages');
+    }
+    if (outcome.kind === 'reply-not-found') throw new ClientError(ErrorCode.NOT_FOUND, 'The message replied to was not found in this dialog');
     if (outcome.kind === 'conflict') {
       throw new ClientError(ErrorCode.CONFLICT, 'clientMessageId was already used for a different message');
     }
-    const { id, seq, senderId, receiverId, content, createdAt, senderName } = outcome.message;
-    const data = { id, seq, senderId, receiverId, content, createdAt };
+    const { id, seq, senderId, receiverId, content, createdAt, senderName, replyTo } = outcome.message;
+    // Mentions are a group's: a dialog's rows always carry [].
+    const data = { id, seq, senderId, receiverId, content, createdAt, replyTo, mentions: [] };
     if (outcome.kind === 'stored') {
       const push = pushFrame('privateMessage', data, content, senderName);
       s.pubsub.publish(userTopic(receiverId), push, ws);

@@ -37,8 +37,9 @@ export const typing = defineHandler({
       s.typing.release(key);
       throw new ClientError(ErrorCode.NOT_FOUND, 'User not found');
     }
-    // The partner's own id as receiverId (PROTOCOL.md v1.1); a note to oneself pushes nothing.
-    if (receiverId !== userId) {
+    // The partner's own id as receiverId (PROTOCOL.md v1.1); a note to oneself pushes nothing, nor
+    // does a typing across a block (v1.2), answered all the same.
+    if (receiverId !== userId && !peer.blocked) {
       s.pubsub.publish(userTopic(receiverId), pushFrame('typing', { userId, receiverId, groupId: null }, null, peer.name));
     }
     return null;
