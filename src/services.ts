@@ -14,6 +14,8 @@ import type { InFlight } from './inflight.js';
 import type { Presence } from './presence/types.js';
 import type { PresenceStore } from './db/presence.js';
 import type { TypingThrottle } from './ws/typingThrottle.js';
+import type { Mutes } from './db/mutes.js';
+import type { Push } from './push/service.js';
 
 /** What routes and handlers may use: built once in server.ts, passed down, never global. */
 export interface Services {
@@ -24,6 +26,9 @@ export interface Services {
   groups: Groups;
   messages: Messages;
   presenceStore: PresenceStore;
+  mutes: Mutes;
+  /** Notifications to offline devices: keys, subscriptions, the socket ledger, the worker. */
+  push: Push;
   /** Who is online, on this node or cluster-wide (REDIS_URL or REDIS_CLUSTER_NODES). */
   presence: Presence;
   typing: TypingThrottle;

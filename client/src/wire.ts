@@ -87,6 +87,10 @@ export interface ChatListRow {
   lastReadId?: number | null;
   /** v1.1, dialogs: how far the partner has read. */
   peerLastReadId?: number | null;
+  /** v1.2: the caller muted this conversation (and the mute has not run out). */
+  muted?: boolean;
+  /** v1.2: when the mute ends; null while muted until unmuted, or when not muted. */
+  mutedUntil?: string | null;
 }
 
 export interface DialogHistoryRow {
@@ -159,6 +163,40 @@ export interface GroupMember {
   lastReadId?: number | null;
 }
 
+// ---------- v1.2 notifications ----------
+
+/** A conversation's mute as the caller set it: `mutedUntil` null with `muted` true: until unmuted. */
+export interface MuteState {
+  receiverId: number | null;
+  groupId: number | null;
+  muted: boolean;
+  mutedUntil: string | null;
+}
+
+/** A browser PushSubscription as `POST /push/subscriptions` takes it (PushSubscription.toJSON()). */
+export interface PushSubscriptionBody { endpoint: string; keys: { p256dh: string; auth: string } }
+
+/**
+ * What a notification carries: the Web Push payload (encrypted per RFC 8291) and, with `userId`
+ * added, the body POSTed to PUSH_WEBHOOK_URL.
+ */
+export interface PushNotification {
+  type: 'message';
+  id: number;
+  seq: number;
+  senderId: number;
+  senderName: string;
+  receiverId: number | null;
+  groupId: number | null;
+  groupName: string | null;
+  /** The first 100 code points of the content (or the first attachment's name). */
+  preview: string;
+  unreadCount: number;
+}
+
+/** The webhook's body: a notification and whom it is for. */
+export interface PushWebhookBody extends PushNotification { userId: number }
+
 // ---------- the request table: type → params and reply data ----------
 
 /** The v1 message types (the brief). */
@@ -187,7 +225,13 @@ export interface V11Methods {
   setMemberRole: { params: { groupId: number; userId: number; role: Exclude<Role, 'owner'> }; data: null };
 }
 
-export interface Methods extends V1Methods, V11Methods {}
+/** v1.2: notifications (PROTOCOL.md "Notifications to offline devices"). */
+export interface V12PushMethods {
+  muteConversation: { params: ConversationRef & { until?: string | null }; data: MuteState };
+  unmuteConversation: { params: ConversationRef; data: MuteState };
+}
+
+export interface Methods extends V1Methods, V11Methods, V12PushMethods {}
 export type RequestType = keyof Methods;
 export type Params<T extends RequestType> = Methods[T]['params'];
 export type ReplyData<T extends RequestType> = Methods[T]['data'];
@@ -214,7 +258,12 @@ export interface V11Pushes {
   setMemberRole: { data: { groupId: number; userId: number; role: Role }; message: null };
 }
 
-export interface Pushes extends V1Pushes, V11Pushes {}
+export interface V12PushPushes {
+  muteConversation: { data: MuteState; message: null };
+  unmuteConversation: { data: MuteState; message: null };
+}
+
+export interface Pushes extends V1Pushes, V11Pushes, V12PushPushes {}
 export type PushType = keyof Pushes;
 export type PushData<T extends PushType> = Pushes[T]['data'];
 export type PushMessage<T extends PushType> = Pushes[T]['message'];

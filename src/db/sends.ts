@@ -57,7 +57,14 @@ interface BatchRow {
  * from `numbered` (created_at is set there to the statement's now(), which the column default
  * would give) rather than joined back to the insert's RETURNING.
  */
-export function createSends(sql: Sql) {
+export interface SendOptions {
+  /** Write each stored message's push_outbox row in the same statement (PUSH_ENABLED). */
+  outbox?: boolean;
+  /** Called after a batch that stored messages committed (the push worker is kicked). */
+  onStored?: () => void;
+}
+
+export function createSends(sql: Sql, { outbox = false, onStored }: SendOptions = {}) {
   const existingByClientId = async (senderId: number, clientMessageId: string): Promise<Existing | undefined> => {
     const [row] = await sql<Existing[]>`
       select m.id, m.seq, m.sender_id as "senderId", m.receiver_id as "receiverId", m.group_id as "groupId",
@@ -135,6 +142,9 @@ export function createSends(sql: Sql) {
         from numbered group by group_id
       ) c
       where g.id = c.group_id
+    ), outbox as (
+      -- Notifications (push/): durable with the message, expanded into recipients by the workers.
+      insert into push_outbox (message_id) select id from numbered where ${outbox}::boolean
     ), newest as (
       select distinct on (group_id, sender_id) group_id, sender_id, id, seq
       from numbered order by group_id, sender_id, seq desc
@@ -195,6 +205,8 @@ export function createSends(sql: Sql) {
     ), ins as (
       insert into messages (id, seq, sender_id, receiver_id, content, client_message_id, created_at)
       select id, seq, sender_id, receiver_id, content, client_message_id, created_at from numbered order by id
+    ), outbox as (
+      insert into push_outbox (message_id) select id from numbered where ${outbox}::boolean
     ), bump as (
       -- One update per dialog row (a row cannot be updated twice in a statement): the pointer and
       -- the copy of the newest message (as for groups), and each side's marker when that side sent
@@ -229,6 +241,7 @@ export function createSends(sql: Sql) {
 
   const storeGroup = async (items: GroupSend[]) => {
     const rows = await retryRolledBack(() => writeGroupBatch(items));
+    if (onStored && rows.some((r) => r.id !== null)) onStored();
     return Promise.all(items.map((item, i) => settle(item, rows[i], (prior) => prior.groupId === item.groupId,
       (id, seq, createdAt, names): StoredGroupMessage => ({
         id, seq, groupId: item.groupId, senderId: item.senderId, content: item.content, createdAt,
@@ -245,6 +258,7 @@ export function createSends(sql: Sql) {
       let k = 0;
       rows = rows.map((row) => (row.needsDialog ? again[k++]! : row));
     }
+    if (onStored && rows.some((r) => r.id !== null)) onStored();
     return Promise.all(items.map((item, i) => settle(item, rows[i], (prior) => prior.receiverId === item.receiverId,
       (id, seq, createdAt, names): StoredPrivateMessage => ({
         id, seq, senderId: item.senderId, receiverId: item.receiverId, content: item.content, createdAt, senderName: names.senderName,

@@ -20,6 +20,8 @@ import { setMemberRole } from './setMemberRole.js';
 import { markRead } from './markRead.js';
 import { editMessage } from './editMessage.js';
 import { deleteMessage } from './deleteMessage.js';
+import { muteConversation } from './muteConversation.js';
+import { unmuteConversation } from './unmuteConversation.js';
 
 /**
  * Every message type of the wire contract (client/src/wire.ts, shared with the SDK) has its
@@ -50,6 +52,8 @@ const table = {
   markRead,
   editMessage,
   deleteMessage,
+  muteConversation,
+  unmuteConversation,
 } satisfies HandlerTable;
 
 /** Message type → handler: the whole WebSocket API (v1 and v1.1). A Map, so "toString" is no type. */

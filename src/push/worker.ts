@@ -1,0 +1,160 @@
+import type { Logger } from '../log.js';
+import type { PushQueue, TakenDelivery } from '../db/pushQueue.js';
+import type { PushSubscriptions } from '../db/pushSubscriptions.js';
+import type { Delivery, Sender } from './senders.js';
+import { retryDelayMs, withinAge, type Verdict } from './retry.js';
+
+// Rows per statement for each step; a full batch means more may wait, so the step runs again.
+const BATCH = 500;
+const TAKE_MAX = 100;
+
+export interface WorkerOptions {
+  queue: PushQueue;
+  subscriptions: PushSubscriptions;
+  webPush: Sender;
+  /** Undefined without PUSH_WEBHOOK_URL. */
+  webhook: Sender | undefined;
+  foldMs: number;
+  retryBaseMs: number;
+  maxAgeMs: number;
+  timeoutMs: number;
+  concurrency: number;
+  pollMs: number;
+  log: Logger;
+  counters: PushCounters;
+}
+
+/** What the worker counts (metrics.ts implements it). */
+export interface PushCounters {
+  sent(via: 'webpush' | 'webhook', latencyMs: number): void;
+  failed(reason: 'gone' | 'refused' | 'expired'): void;
+  retried(): void;
+  dropped(reason: 'folded' | 'read', n: number): void;
+}
+
+/**
+ * The notification worker; one per node, all draining the same tables (pushQueue.ts). A cycle
+ * expands the outbox, claims due notifications and starts deliveries, never more than
+ * `concurrency` in flight: a push service that hangs holds slots until its timeout, and nothing
+ * else (the send path only writes the outbox row and kicks the worker). Cycles run when kicked
+ * (a send committed on this node, a delivery finished) and every `pollMs` (work of other nodes,
+ * folded notifications coming due, retries, a restart's backlog).
+ */
+export function createPushWorker(o: WorkerOptions) {
+  let inFlight = 0;
+  let cycling = false;
+  let again = false;
+  let scheduled = false;
+  let stopped = false;
+
+  const kick = (): void => {
+    if (scheduled || stopped) return;
+    scheduled = true;
+    setImmediate(() => { scheduled = false; void cycle(); });
+  };
+
+  const poll = setInterval(kick, o.pollMs);
+  poll.unref();
+
+  async function cycle(): Promise<void> {
+    if (cycling) { again = true; return; }
+    cycling = true;
+    try {
+      for (let n = BATCH; n === BATCH && !stopped;) {
+        const e = await o.queue.expand(BATCH, o.webhook !== undefined, o.foldMs);
+        if (e.folded > 0) o.counters.dropped('folded', e.folded);
+        n = e.taken;
+      }
+      for (let n = BATCH; n === BATCH && !stopped;) {
+        const c = await o.queue.claim(BATCH, o.webhook !== undefined);
+        if (c.read > 0) o.counters.dropped('read', c.read);
+        n = c.notified + c.read;
+      }
+      await pump();
+    } catch (err) {
+      o.log.warn({ err }, 'push worker cycle failed; the next one retries');
+    } finally {
+      cycling = false;
+      if (again) { again = false; kick(); }
+    }
+  }
+
+  /** Takes as many due deliveries as there are free slots and starts them. */
+  async function pump(): Promise<void> {
+    while (!stopped) {
+      const free = Math.min(o.concurrency - inFlight, TAKE_MAX);
+      if (free <= 0) return;
+      // The lease outlives the request's timeout, so no other node takes a delivery still in flight here.
+      const rows = await o.queue.take(free, o.timeoutMs + 5000);
+      for (const row of rows) {
+        inFlight++;
+        void deliver(row).finally(() => { inFlight--; kick(); });
+      }
+      if (rows.length < free) return;
+    }
+  }
+
+  async function deliver(row: TakenDelivery): Promise<void> {
+    const via = row.subscriptionId === null ? 'webhook' : 'webpush';
+    const sender = via === 'webhook' ? o.webhook : o.webPush;
+    const d: Delivery = {
+      id: row.id, userId: row.userId, payload: row.payload, urgent: row.urgent,
+      subscription: row.endpoint !== null ? { endpoint: row.endpoint, p256dh: row.p256dh ?? '', auth: row.auth ?? '' } : null,
+    };
+    let verdict: Verdict;
+    if (!sender || (via === 'webpush' && d.subscription === null)) {
+      verdict = { kind: 'refused', status: 0 };
+    } else {
+      try {
+        verdict = await sender.send(d);
+      } catch (err) {
+        // Network error or timeout: the service may never have seen it.
+        o.log.debug({ err, deliveryId: row.id }, 'push delivery failed to reach the service');
+        verdict = { kind: 'retry', afterMs: null };
+      }
+    }
+    try {
+      switch (verdict.kind) {
+        case 'sent':
+          await o.queue.finish(row.id);
+          o.counters.sent(via, Date.now() - row.messageCreatedAt.getTime());
+          return;
+        case 'gone':
+          // Its deliveries go with it (on delete cascade).
+          await o.subscriptions.removeById(row.subscriptionId!);
+          o.counters.failed('gone');
+          return;
+        case 'refused':
+          o.log.info({ deliveryId: row.id, status: verdict.status, via }, 'push delivery refused; dropped');
+          await o.queue.finish(row.id);
+          o.counters.failed('refused');
+          return;
+        case 'retry': {
+          const delay = retryDelayMs(row.attempts, o.retryBaseMs, verdict.afterMs);
+          if (withinAge(row.createdAt.getTime(), delay, o.maxAgeMs)) {
+            await o.queue.retryLater(row.id, delay);
+            o.counters.retried();
+          } else {
+            await o.queue.finish(row.id);
+            o.counters.failed('expired');
+          }
+          return;
+        }
+      }
+    } catch (err) {
+      // The lease runs out and some node tries it again.
+      o.log.warn({ err, deliveryId: row.id }, 'push delivery outcome not recorded');
+    }
+  }
+
+  return {
+    kick,
+    get inFlight() { return inFlight; },
+    stop(): void {
+      stopped = true;
+      clearInterval(poll);
+    },
+  };
+}
+
+export type PushWorker = ReturnType<typeof createPushWorker>;
