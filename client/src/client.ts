@@ -180,6 +180,16 @@ export class RelayClient extends Emitter<RelayEvents> {
   renameGroup(groupId: number, groupName: string) { return this.request('renameGroup', { groupId, groupName }); }
   removeFromGroup(groupId: number, userId: number) { return this.request('removeUserFromGroup', { groupId, userId }); }
   setMemberRole(groupId: number, userId: number, role: Exclude<Role, 'owner'>) { return this.request('setMemberRole', { groupId, userId, role }); }
+  /**
+   * v1.2: no notifications about this conversation to this user's offline devices (mentions
+   * still notify) until `until` (a Date or ISO time, within a year) or, without one, until
+   * `unmute`. This user's other connections get the `muteConversation` event.
+   */
+  mute(conversation: ConversationRef, until?: Date | string | null) {
+    const at = until instanceof Date ? until.toISOString() : until ?? null;
+    return this.request('muteConversation', { ...conversation, until: at });
+  }
+  unmute(conversation: ConversationRef) { return this.request('unmuteConversation', conversation); }
 
   /**
    * Any request by its type. Made while disconnected, it waits for the connection (within its
