@@ -4,6 +4,7 @@ import { SignUpBody, LoginBody } from './routes/auth.js';
 import { ProfilePatchBody, PasswordBody } from './routes/profile.js';
 import { handlers } from '../ws/handlers/index.js';
 import { conversationPushes, conversationReplies } from './wsDocs.js';
+import { pushPaths, pushPushes, pushReplies, pushWebhooks } from './pushDocs.js';
 
 // Checks written as functions (white space, code points) have no JSON Schema form; the
 // descriptions carry them instead.
@@ -86,8 +87,9 @@ export function buildOpenApi(): object {
       },
     },
     'x-websocket-messages': wsMessages,
-    'x-websocket-replies': { ...wsReplies, ...conversationReplies },
-    'x-websocket-pushes': { ...wsPushes, ...conversationPushes },
+    'x-websocket-replies': { ...wsReplies, ...conversationReplies, ...pushReplies },
+    'x-websocket-pushes': { ...wsPushes, ...conversationPushes, ...pushPushes },
+    webhooks: pushWebhooks,
     paths: {
       '/auth/sign-up': { post: { summary: 'Create an account', requestBody: body(SignUpBody),
         responses: { 201: ok('Account and token', { type: 'object', properties: { user: User, token: { type: 'string' } } }), ...errors(400, 409, 413, 429) } } },
@@ -113,6 +115,7 @@ export function buildOpenApi(): object {
       '/health': { get: { summary: 'Liveness', responses: { 200: ok('Up') } } },
       '/ready': { get: { summary: 'Readiness: database (and cluster relay) reachable', responses: { 200: ok('Ready'), 503: ok('Not ready') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: ok('Metrics') } } },
+      ...pushPaths,
     },
   };
 }
