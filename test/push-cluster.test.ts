@@ -88,6 +88,25 @@ test('folding and "dropped if read" across nodes', async () => {
   assert.equal(sub.received.length, 3, 'the read one was dropped');
 });
 
+test('a node killed with its sockets open: its users become notifiable once its rows lapse (PUSH_NODE_TTL_MS)', async () => {
+  const ann = await signUp(node(0).http, 'Hu');
+  const bob = await signUp(node(0).http, 'Io');
+  const sub = service.subscribe();
+  await subscribe(node(0).http, bob, sub);
+  const doomed = await fx.startAnother({ DATABASE_URL: fx.db.url, ...env, REDIS_PREFIX: fx.broker!.env.REDIS_PREFIX, PUSH_NODE_TTL_MS: '3000' });
+  const a = await fx.connect(ann, 'header', node(0).ws);
+  await fx.connect(bob, 'header', doomed.ws);
+  await sleep(300);
+  await okLoose(a, 'privateMessage', { receiverId: bob.id, content: 'on the doomed node' });
+  await sleep(QUIET);
+  assert.equal(sub.received.length, 0, 'connected to the third node: not notified');
+  await doomed.stop('SIGKILL');
+  await sleep(3500);
+  const m = await okLoose(a, 'privateMessage', { receiverId: bob.id, content: 'after the crash' });
+  await received(sub, 1);
+  assert.equal(sub.received[0]!.payload.id, m.id);
+});
+
 test('notifications queued while the servers stop are delivered after they start again', async () => {
   const ann = await signUp(node(0).http, 'Eda');
   const bob = await signUp(node(0).http, 'Fin');

@@ -206,15 +206,24 @@ test('subscriptions: the same endpoint updates, at most 10 per account (the olde
   assertHttpError(await http(base(), 'DELETE', '/push/subscriptions', { body: { endpoint: subs[1]!.endpoint } }), 401, 'UNAUTHORIZED');
 });
 
-test('a password change deletes the account\'s subscriptions', async () => {
+test('a password change, or the account\'s deletion, deletes the account\'s subscriptions', async () => {
   const ann = await signUp(base(), 'Ned');
   const bob: Account = await signUp(base(), 'Oda');
+  const cat: Account = await signUp(base(), 'Pia');
+  const g = await ok(await fx.connect(ann), 'newGroup', { groupName: 'Gone' });
   const bobSub = service.subscribe();
+  const catSub = service.subscribe();
   await subscribe(base(), bob, bobSub);
+  await subscribe(base(), cat, catSub);
   const res = await http(base(), 'PATCH', '/profile/password', { token: bob.token, body: { oldPassword: bob.password, newPassword: 'another-password-1' } });
   assert.equal(res.status, 200);
+  assert.equal((await http(base(), 'DELETE', '/profile', { token: cat.token })).status, 200);
   const a = await fx.connect(ann);
   await ok(a, 'privateMessage', { receiverId: bob.id, content: 'anyone?' });
+  await ok(a, 'messageInGroup', { groupId: g.groupId, content: 'anyone here?' });
   await sleep(QUIET);
   assert.equal(bobSub.received.length, 0);
+  assert.equal(catSub.received.length, 0);
+  // The endpoint of a deleted subscription may be registered again (by whoever holds it).
+  assert.equal((await http(base(), 'POST', '/push/subscriptions', { token: ann.token, body: { endpoint: catSub.endpoint, keys: catSub.keys } })).status, 201);
 });
