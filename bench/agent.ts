@@ -37,6 +37,8 @@ const factories: Record<ScenarioName, Factory> = {
   history: adapt(createHistoryAgent),
   typing: adapt(createTypingAgent),
   soak: adapt(createSoakAgent),
+  // notify drives the fanout agents (senders in groups); it forks them under that name.
+  notify: adapt(createFanoutAgent),
 };
 
 function send(message: FromAgent): void {

@@ -12,7 +12,7 @@ import { eventually } from './helpers/kit.js';
 
 const service = await startPushService();
 // PUSH_CONCURRENCY 4: a hanging service fills the slots; sends must not notice.
-const fx = useRelay('push_failures', pushEnv({ PUSH_CONCURRENCY: '4', PUSH_TIMEOUT_MS: '1000' }), async (f) => {
+const fx = useRelay('push_failures', pushEnv({ PUSH_CONCURRENCY: '4', PUSH_TIMEOUT_MS: '2000' }), async (f) => {
   service.publicKey = (await http(f.relay.http, 'GET', '/push/key')).body.publicKey;
 });
 const base = (): string => fx.relay.http;
@@ -73,8 +73,8 @@ test('a service that never answers: each attempt times out and is retried, and s
   for (let i = 0; i < 20; i++) await ok(sender, 'privateMessage', { receiverId: other.id, content: `quick ${i}` });
   const perSend = (performance.now() - t0) / 20;
   assert.ok(perSend < 100, `a send took ${perSend.toFixed(1)} ms on average while pushes hang`);
-  // Timed out after 1 s, given up by the server, and tried again.
-  await eventually('a hanging request was abandoned and retried', () => hung.some((h) => h.sub.abandoned >= 1 && h.sub.received.length >= 2), { timeoutMs: 8000 });
+  // Timed out after 2 s, given up by the server, and tried again.
+  await eventually('a hanging request was abandoned and retried', () => hung.some((h) => h.sub.abandoned >= 1 && h.sub.received.length >= 2), { timeoutMs: 12_000 });
   for (const h of hung) h.sub.then = { status: 201 };
 });
 
@@ -90,8 +90,8 @@ test('a redirect is not followed; an endless body is not read to its end', async
   const e = await pair([{ endlessBody: true }]);
   await e.send('talkative service');
   await received(e.sub, 1);
-  await eventually('the endless answer was cut and counted as sent', async () => e.sub.cut === 1 && (await metric(base(), 'relay_push_sent_total', 'via="webpush"')) === sent0 + 1);
-  // Read to its end it would have run into the 1 s timeout: a network error, retried, never "sent".
+  await eventually('the endless answer was cut and counted as sent', async () => e.sub.cut === 1 && (await metric(base(), 'relay_push_sent_total', 'via="webpush"')) === sent0 + 1, { timeoutMs: 10_000 });
+  // Read to its end it would have run into the 2 s timeout: a network error, retried, never "sent".
   await sleep(500);
   assert.equal(e.sub.received.length, 1, 'a 201 with a long body is a delivery, not a failure');
 });

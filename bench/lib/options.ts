@@ -21,7 +21,7 @@ export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
 export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history', 'typing'];
 
 /** Runs only when named: it takes minutes and the machine's whole open-file budget. */
-export const ON_REQUEST: readonly ScenarioName[] = ['soak'];
+export const ON_REQUEST: readonly ScenarioName[] = ['soak', 'notify'];
 
 export type Preset = 'quick' | 'full' | 'smoke';
 
@@ -82,7 +82,7 @@ const spec = {
   shards: { type: 'string' },
 } as const;
 
-export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak ...] [options]
+export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak|notify ...] [options]
 
   (no scenario)        run all five with the quick sizes (under 4 minutes)
   --full               longer runs (30 s rounds) and 15,000 connections for connect
@@ -97,6 +97,7 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
   history:  --users U --groups G --group-size K --partners D --messages N --concurrency C
             --explain (EXPLAIN (ANALYZE, BUFFERS) of the three reads, before the rounds)
             --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup,markRead,editMessage,deleteMessage
+  notify:   (only when named) --groups G --members M --senders K (online senders per group; the rest offline, subscribed)
   soak:     (only when named) --conns N (default: what the file limit allows per node; 100,000 with --nodes 6)
             --rate R (sends/s per active connection, 1 % active) --group-size K --settle S --warmup S --duration S
   typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)

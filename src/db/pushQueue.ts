@@ -22,9 +22,9 @@ export interface TakenDelivery {
 export interface Expanded {
   /** Outbox rows (messages) taken. */
   taken: number;
-  /** (message, recipient) pairs to notify. */
+  /** (message, recipient) pairs to notify (per conversation of the batch: its messages times its recipients). */
   eligible: number;
-  /** Of those, described by a notification already waiting (folded into it). */
+  /** Of those, described by a notification already waiting or by another message of the batch (folded). */
   folded: number;
 }
 
@@ -50,14 +50,14 @@ export interface Claimed {
 export function createPushQueue(sql: Sql) {
   return {
     /**
-     * Takes outbox rows and turns each message into pending notifications of its recipients: the
+     * Takes outbox rows and turns them into pending notifications of their recipients: the
      * conversation's members but the sender, with a push target (a subscription, or the webhook),
      * no open socket on any live node now, and no running mute. A recipient already waiting for a
-     * notification about that conversation keeps its due time (the message folds into it); one
-     * sent a notification less than `foldMs` ago waits until the window is over.
+     * notification about that conversation keeps it (the messages fold into it); one sent a
+     * notification less than `foldMs` ago waits until the window is over.
      */
     async expand(limit: number, webhook: boolean, foldMs: number): Promise<Expanded> {
-      const [row] = await sql<{ taken: number; eligible: number; conversations: number; already: number }[]>`
+      const [row] = await sql<{ taken: number; eligible: number; fresh: number }[]>`
         with taken as (
           delete from push_outbox o
           using (select message_id from push_outbox order by message_id limit ${limit} for update skip locked) t
@@ -66,13 +66,22 @@ export function createPushQueue(sql: Sql) {
         ), msg as materialized (
           select m.id, m.sender_id, m.receiver_id, m.group_id from taken t join messages m on m.id = t.message_id
           where m.deleted_at is null
-        ), rcpt as (
-          select msg.id, msg.sender_id, gm.user_id, msg.group_id, 0 as peer_id
-          from msg join group_members gm on gm.group_id = msg.group_id
-          where msg.group_id is not null and gm.user_id <> msg.sender_id
+        ), conv as materialized (
+          -- One row per conversation of the batch, not per message: a burst in a group costs its
+          -- members once. A member who sent every one of them is left out (sole_sender); one who
+          -- sent the newest has read up to it, and claim drops it.
+          select group_id, 0 as peer_id, null::int as receiver_id, max(id) as id, count(*)::int as n,
+                 case when min(sender_id) = max(sender_id) then min(sender_id) end as sole_sender
+          from msg where group_id is not null group by group_id
           union all
-          select msg.id, msg.sender_id, msg.receiver_id, 0, msg.sender_id from msg
-          where msg.receiver_id is not null and msg.receiver_id <> msg.sender_id
+          select 0, sender_id, receiver_id, max(id), count(*)::int, sender_id
+          from msg where receiver_id is not null and receiver_id <> sender_id group by sender_id, receiver_id
+        ), rcpt as (
+          select c.id, c.n, gm.user_id, c.group_id, 0 as peer_id, c.sole_sender
+          from conv c join group_members gm on gm.group_id = c.group_id
+          where c.group_id <> 0 and gm.user_id is distinct from c.sole_sender
+          union all
+          select c.id, c.n, c.receiver_id, 0, c.peer_id, c.sole_sender from conv c where c.group_id = 0
         ), eligible as (
           select r.* from rcpt r
           where (${webhook}::boolean or exists (select 1 from push_subscriptions s where s.user_id = r.user_id))
@@ -84,29 +93,27 @@ export function createPushQueue(sql: Sql) {
               where cm.user_id = r.user_id and cm.group_id = r.group_id and cm.peer_id = r.peer_id
                 and (cm.muted_until is null or cm.muted_until > now())
                 -- HOOK(mentions): a message that mentions the recipient notifies through a mute; once
-                -- messages carry mentions: "and not (r.user_id = any(<the message's mentions>))".
+                -- messages carry mentions: "and not exists (<a message of the batch in this
+                -- conversation that mentions r.user_id>)".
             )
             -- HOOK(blocking): a recipient who blocks the sender is not notified; once the blocks
-            -- table exists: "and not exists (select 1 from <blocks> where blocker = r.user_id and blocked = r.sender_id)".
-        ), agg as (
-          select user_id, group_id, peer_id, max(id) as message_id, count(*)::int as n from eligible group by 1, 2, 3
-        ), prior as (
-          select p.user_id from push_state p
-          join agg a on a.user_id = p.user_id and a.group_id = p.group_id and a.peer_id = p.peer_id
-          where p.pending_id is not null
+            -- table exists: "and not exists (select 1 from <blocks> where blocker = r.user_id and blocked = <sender>)".
         ), up as (
+          -- A recipient already waiting for a notification about the conversation is left as it is
+          -- (the message folds into it: the notification describes the newest message when it
+          -- goes); otherwise it waits until the fold window since its last one is over.
           insert into push_state as p (user_id, group_id, peer_id, pending_id, due_at)
-          select user_id, group_id, peer_id, message_id, now() from agg order by 1, 2, 3
+          select user_id, group_id, peer_id, id, now() from eligible order by 1, 2, 3
           on conflict (user_id, group_id, peer_id) do update set
-            pending_id = greatest(coalesce(p.pending_id, 0), excluded.pending_id),
-            due_at = case when p.pending_id is not null then p.due_at
-                          else greatest(now(), p.sent_at + ${foldMs}::int * interval '1 millisecond') end
-          where excluded.pending_id > p.sent_id
+            pending_id = excluded.pending_id,
+            due_at = greatest(now(), p.sent_at + ${foldMs}::int * interval '1 millisecond')
+          where p.pending_id is null and excluded.pending_id > p.sent_id
+          returning 1
         )
-        select (select count(*) from taken)::int as taken, (select coalesce(sum(n), 0) from agg)::int as eligible,
-               (select count(*) from agg)::int as conversations, (select count(*) from prior)::int as already`;
+        select (select count(*) from taken)::int as taken, (select coalesce(sum(n), 0) from eligible)::int as eligible,
+               (select count(*) from up)::int as fresh`;
       const r = row!;
-      return { taken: r.taken, eligible: r.eligible, folded: r.eligible - (r.conversations - r.already) };
+      return { taken: r.taken, eligible: r.eligible, folded: Math.max(0, r.eligible - r.fresh) };
     },
 
     /**
@@ -131,8 +138,9 @@ export function createPushQueue(sql: Sql) {
           left join group_members gm on d.group_id <> 0 and gm.group_id = d.group_id and gm.user_id = d.user_id
           left join dialogs dl on d.group_id = 0 and dl.user_lo = least(d.user_id, d.peer_id) and dl.user_hi = greatest(d.user_id, d.peer_id)
         ), judged as materialized (
-          select c.*, (not c.member or c.newest_id is null or coalesce(c.read_seq, 0) >= pm.seq) as dropped
-          from conv c join messages pm on pm.id = c.pending_id
+          -- Read up to the newest message (what the notification would describe): nothing to tell.
+          select c.*, (not c.member or c.newest_id is null or coalesce(c.read_seq, 0) >= c.last_seq) as dropped
+          from conv c
         ), upd as (
           update push_state p set pending_id = null,
             sent_id = case when j.dropped then p.sent_id else j.newest_id end,

@@ -23,20 +23,49 @@ export interface Sender {
 // RFC 8030 TTL: a push service keeps an undelivered notification this long (24 h).
 const TTL_SECONDS = 86_400;
 
+// A VAPID JWT is valid for 12 h and reused for 11 (RFC 8292 allows up to 24 h): signing one per
+// request cost more than the payload's encryption (about 480 against 200 µs of CPU each).
+const VAPID_TTL_S = 12 * 3600;
+const VAPID_REUSE_S = 11 * 3600;
+// Push services are few; the cache is only bounded against a wildcard host list.
+const VAPID_CACHE_MAX = 100;
+
 /** Web Push: payload encrypted per RFC 8291 (aes128gcm), VAPID per RFC 8292. */
 export function webPushSender(vapid: VapidKeys, rules: EndpointRules, timeoutMs: number): Sender {
+  const signed = new Map<string, { authorization: string; renewAt: number }>();
+  const authorizationFor = (origin: string): string => {
+    const now = Math.floor(Date.now() / 1000);
+    const held = signed.get(origin);
+    if (held && held.renewAt > now) return held.authorization;
+    const headers = webpush.getVapidHeaders(origin, vapid.subject, vapid.publicKey, vapid.privateKey, 'aes128gcm', now + VAPID_TTL_S);
+    if (signed.size >= VAPID_CACHE_MAX) signed.clear();
+    signed.set(origin, { authorization: headers.Authorization, renewAt: now + VAPID_REUSE_S });
+    return headers.Authorization;
+  };
+
   return {
     async send(d) {
       const sub = d.subscription!;
       // The allowlist may have shrunk since the subscription was made: the server posts to no other address.
-      const refusal = endpointRefusal(sub.endpoint, rules);
-      if (refusal !== null) return { kind: 'refused', status: 0 };
-      const req = webpush.generateRequestDetails(
-        { endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } },
-        JSON.stringify(d.payload),
-        { vapidDetails: vapid, TTL: TTL_SECONDS, urgency: d.urgent ? 'high' : 'normal', contentEncoding: 'aes128gcm' },
-      );
-      const answer = await post(req.endpoint, { headers: req.headers as Record<string, string>, body: req.body, timeoutMs });
+      if (endpointRefusal(sub.endpoint, rules) !== null) return { kind: 'refused', status: 0 };
+      let encrypted: webpush.EncryptionResult;
+      try {
+        encrypted = webpush.encrypt(sub.p256dh, sub.auth, JSON.stringify(d.payload), 'aes128gcm');
+      } catch {
+        // Keys that are no P-256 point: no retry will make them one.
+        return { kind: 'refused', status: 0 };
+      }
+      const answer = await post(sub.endpoint, {
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-encoding': 'aes128gcm',
+          ttl: String(TTL_SECONDS),
+          urgency: d.urgent ? 'high' : 'normal',
+          authorization: authorizationFor(new URL(sub.endpoint).origin),
+        },
+        body: encrypted.cipherText,
+        timeoutMs,
+      });
       return verdictOf(answer.status, answer.retryAfter);
     },
   };

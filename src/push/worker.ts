@@ -4,8 +4,10 @@ import type { PushSubscriptions } from '../db/pushSubscriptions.js';
 import type { Delivery, Sender } from './senders.js';
 import { retryDelayMs, withinAge, type Verdict } from './retry.js';
 
-// Rows per statement for each step; a full batch means more may wait, so the step runs again.
-const BATCH = 500;
+// Rows per statement for each step; a full batch means more may wait, so the cycle runs again.
+// Outbox rows fold per conversation within a batch: a large one costs little more than a small one.
+const EXPAND_BATCH = 2000;
+const CLAIM_BATCH = 500;
 const TAKE_MAX = 100;
 
 export interface WorkerOptions {
@@ -60,23 +62,37 @@ export function createPushWorker(o: WorkerOptions) {
     if (cycling) { again = true; return; }
     cycling = true;
     try {
-      for (let n = BATCH; n === BATCH && !stopped;) {
-        const e = await o.queue.expand(BATCH, o.webhook !== undefined, o.foldMs);
-        if (e.folded > 0) o.counters.dropped('folded', e.folded);
-        n = e.taken;
-      }
-      for (let n = BATCH; n === BATCH && !stopped;) {
-        const c = await o.queue.claim(BATCH, o.webhook !== undefined);
-        if (c.read > 0) o.counters.dropped('read', c.read);
-        n = c.notified + c.read;
-      }
-      await pump();
+      // One batch of each step per cycle, then the next cycle at once if a batch came back full:
+      // a backlog of the outbox never starves the claims, nor the other way round.
+      const e = await o.queue.expand(EXPAND_BATCH, o.webhook !== undefined, o.foldMs);
+      if (e.folded > 0) o.counters.dropped('folded', e.folded);
+      const c = await o.queue.claim(CLAIM_BATCH, o.webhook !== undefined);
+      if (c.read > 0) o.counters.dropped('read', c.read);
+      pumpSoon();
+      if (e.taken === EXPAND_BATCH || c.notified + c.read === CLAIM_BATCH) again = true;
     } catch (err) {
       o.log.warn({ err }, 'push worker cycle failed; the next one retries');
     } finally {
       cycling = false;
-      if (again) { again = false; kick(); }
+      if (again && !stopped) { again = false; kick(); }
     }
+  }
+
+  /**
+   * Deliveries run apart from the cycle (a finished one takes the next at once, without waiting
+   * for an outbox batch), one taker at a time.
+   */
+  let pumping = false;
+  let pumpAgain = false;
+  function pumpSoon(): void {
+    if (pumping) { pumpAgain = true; return; }
+    pumping = true;
+    void pump()
+      .catch((err: unknown) => o.log.warn({ err }, 'push deliveries not taken; the next poll retries'))
+      .finally(() => {
+        pumping = false;
+        if (pumpAgain && !stopped) { pumpAgain = false; pumpSoon(); }
+      });
   }
 
   /** Takes as many due deliveries as there are free slots and starts them. */
@@ -88,7 +104,7 @@ export function createPushWorker(o: WorkerOptions) {
       const rows = await o.queue.take(free, o.timeoutMs + 5000);
       for (const row of rows) {
         inFlight++;
-        void deliver(row).finally(() => { inFlight--; kick(); });
+        void deliver(row).finally(() => { inFlight--; pumpSoon(); });
       }
       if (rows.length < free) return;
     }
