@@ -76,6 +76,9 @@ test('an offline recipient gets a Web Push (VAPID-signed, encrypted per RFC 8291
   assert.equal(hooksFor(ann.id).length + hooksFor(cat.id).length, 0);
   assert.ok(await metric(base(), 'relay_push_sent_total', 'via="webpush"') >= 2);
   assert.ok(await metric(base(), 'relay_push_sent_total', 'via="webhook"') >= 2);
+  assert.ok(await metric(base(), 'relay_push_delivery_seconds_count') >= 4, 'delivery latency observed');
+  const text = (await http<string>(base(), 'GET', '/metrics')).body;
+  assert.match(text, /^relay_push_queue_depth \d+$/m);
 });
 
 test('a user whose last socket just closed is notified (no presence grace here); a user with a socket is not', async () => {
