@@ -7,6 +7,7 @@ import { retryDelayMs, withinAge, type Verdict } from './retry.js';
 // Rows per statement for each step; a full batch means more may wait, so the cycle runs again.
 // Outbox rows fold per conversation within a batch: a large one costs little more than a small one.
 const EXPAND_BATCH = 2000;
+const KICK_DELAY_MS = 25;
 const CLAIM_BATCH = 500;
 const TAKE_MAX = 100;
 
@@ -49,19 +50,27 @@ export function createPushWorker(o: WorkerOptions) {
   let scheduled = false;
   let stopped = false;
 
-  const kick = (): void => {
+  /**
+   * A cycle soon: after KICK_DELAY_MS for a kick (the sends of those milliseconds share one
+   * cycle: a cycle per send batch doubled the database's statements when sends came one by
+   * one), at once when a batch came back full (a backlog).
+   */
+  const kick = (delayMs = KICK_DELAY_MS): void => {
     if (scheduled || stopped) return;
     scheduled = true;
-    setImmediate(() => { scheduled = false; void cycle(); });
+    const run = (): void => { scheduled = false; void cycle(); };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs);
   };
 
   const refillAt = Math.max(1, Math.min(16, Math.floor(o.concurrency / 4)));
-  const poll = setInterval(kick, o.pollMs);
+  const poll = setInterval(() => kick(0), o.pollMs);
   poll.unref();
 
   async function cycle(): Promise<void> {
     if (cycling) { again = true; return; }
     cycling = true;
+    let backlog = false;
     try {
       // One batch of each step per cycle, then the next cycle at once if a batch came back full:
       // a backlog of the outbox never starves the claims, nor the other way round.
@@ -70,12 +79,15 @@ export function createPushWorker(o: WorkerOptions) {
       const c = await o.queue.claim(CLAIM_BATCH, o.webhook !== undefined);
       if (c.read > 0) o.counters.dropped('read', c.read);
       pumpSoon();
-      if (e.taken === EXPAND_BATCH || c.notified + c.read === CLAIM_BATCH) again = true;
+      backlog = e.taken === EXPAND_BATCH || c.notified + c.read === CLAIM_BATCH;
     } catch (err) {
       o.log.warn({ err }, 'push worker cycle failed; the next one retries');
     } finally {
       cycling = false;
-      if (again && !stopped) { again = false; kick(); }
+      // A kick that came during the cycle waits its delay like any other; a backlog does not.
+      if (backlog) kick(0);
+      else if (again) kick();
+      again = false;
     }
   }
 
