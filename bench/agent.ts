@@ -39,6 +39,8 @@ const factories: Record<ScenarioName, Factory> = {
   typing: adapt(createTypingAgent),
   soak: adapt(createSoakAgent),
   search: adapt(createSearchAgent),
+  // notify drives the fanout agents (senders in groups); it forks them under that name.
+  notify: adapt(createFanoutAgent),
 };
 
 function send(message: FromAgent): void {

@@ -120,9 +120,34 @@ const EnvSchema = v.object({
   PRESENCE_GRACE_MS: positiveInt(10_000, 600_000),
   PRESENCE_NODE_TTL_MS: positiveInt(30_000, 50_000),
   PRESENCE_SWEEP_MS: positiveInt(1_000, 10_000),
+  // Notifications to offline devices (PROTOCOL.md v1.2; src/push/). PUSH_ENABLED=0 stores no
+  // outbox rows and runs no worker (subscriptions are still kept).
+  PUSH_ENABLED: v.pipe(v.optional(v.picklist(['0', '1', 'true', 'false']), '1'), v.transform((f) => f === '1' || f === 'true')),
+  // VAPID (RFC 8292): all nodes of a cluster must share them; without them, keys made on first
+  // start are kept in DATA_DIR (like the JWT secret).
+  VAPID_PUBLIC_KEY: v.optional(v.pipe(v.string(), v.regex(/^[\w-]{87}$/, 'must be an uncompressed P-256 public key, base64url (87 characters)'))),
+  VAPID_PRIVATE_KEY: v.optional(v.pipe(v.string(), v.regex(/^[\w-]{43}$/, 'must be a P-256 private key, base64url (43 characters)'))),
+  VAPID_SUBJECT: v.optional(v.pipe(v.string(), v.regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL')), 'mailto:push@relay.invalid'),
+  // The only hosts the server posts Web Push to (comma-separated; "*.example.com" admits
+  // subdomains). Default: the push services of Chrome, Firefox, Edge and Safari.
+  PUSH_ENDPOINT_HOSTS: v.optional(v.pipe(v.string(), v.regex(/^[\w.*:-]+(,[\w.*:-]+)*$/, 'must be host names separated by commas')),
+    'fcm.googleapis.com,updates.push.services.mozilla.com,*.notify.windows.com,web.push.apple.com'),
+  /** Tests with a local push service: admits http: on PUSH_ENDPOINT_HOSTS too. */
+  PUSH_ALLOW_HTTP: boolFlag,
+  PUSH_WEBHOOK_URL: url(['https', 'http']),
+  PUSH_WEBHOOK_SECRET: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
+  // Folding window, retry backoff base and give-up age, per-request timeout, deliveries in flight
+  // per node, how often the queue is polled, how long a node's socket rows live unrenewed.
+  PUSH_FOLD_MS: positiveInt(5_000, 600_000),
+  PUSH_RETRY_BASE_MS: positiveInt(1_000, 600_000),
+  PUSH_RETRY_MAX_AGE_MS: positiveInt(3_600_000, 86_400_000),
+  PUSH_TIMEOUT_MS: positiveInt(10_000, 120_000),
+  PUSH_CONCURRENCY: positiveInt(64, 10_000),
+  PUSH_POLL_MS: positiveInt(500, 60_000),
+  PUSH_NODE_TTL_MS: positiveInt(30_000, 600_000),
 });
 
-const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL', 'REDIS_CLUSTER_NODES']);
+const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'VAPID_PRIVATE_KEY', 'PUSH_WEBHOOK_SECRET', 'PUSH_WEBHOOK_URL']);
 
 export type Config = Readonly<v.InferOutput<typeof EnvSchema>>;
 
@@ -152,6 +177,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((REDIS_URL || REDIS_CLUSTER_NODES) && !result.output.JWT_SECRET) {
     const key = REDIS_URL ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES';
     throw new ConfigError(`invalid configuration:\n  JWT_SECRET: must be set when ${key} is (all nodes of a cluster must share it)`);
+  }
+  const { VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, PUSH_WEBHOOK_URL, PUSH_WEBHOOK_SECRET } = result.output;
+  if (Boolean(VAPID_PUBLIC_KEY) !== Boolean(VAPID_PRIVATE_KEY)) {
+    throw new ConfigError('invalid configuration:\n  VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both of them (one key pair), or neither');
+  }
+  if (PUSH_WEBHOOK_URL && !PUSH_WEBHOOK_SECRET) {
+    throw new ConfigError('invalid configuration:\n  PUSH_WEBHOOK_SECRET: must be set when PUSH_WEBHOOK_URL is (the receiver checks the signature)');
   }
   return Object.freeze(result.output);
 }

@@ -4,7 +4,7 @@ import { pushType } from './protocol.js';
 // The push events of PROTOCOL.md; anything else is counted as "other" (labels stay few).
 const PUSH_TYPES = new Set(['privateMessage', 'messageInGroup', 'addUserInGroup', 'leaveGroup', 'newGroup',
   'typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage',
-  'addReaction', 'removeReaction', 'pinMessage', 'unpinMessage']);
+  'addReaction', 'removeReaction', 'pinMessage', 'unpinMessage', 'muteConversation', 'unmuteConversation']);
 
 /** What the database client tells about itself (db/client.ts DbStats), read when scraped. */
 export interface DbGauges {
@@ -30,6 +30,8 @@ export interface RelayGauges {
 export interface MetricSources {
   db(): DbGauges | undefined;
   relay(): RelayGauges | undefined;
+  /** Notifications waiting (outbox, pending, deliveries), counted in the database at each scrape. */
+  pushDepth?(): Promise<number> | undefined;
 }
 
 /**
@@ -124,6 +126,41 @@ export function createMetrics(sources: MetricSources) {
         relayDroppedSeen = r.dropped;
       },
     }),
+
+    pushSent: new Counter({ name: 'relay_push_sent_total', labelNames: ['via'], registers, help: 'Notifications delivered: via="webpush" (a push service took it) or "webhook"' }),
+    pushFailed: new Counter({
+      name: 'relay_push_failed_total', labelNames: ['reason'], registers,
+      help: 'Notifications given up: reason="gone" (404/410: the subscription was deleted), "refused" (another 4xx), "expired" (still failing after PUSH_RETRY_MAX_AGE_MS)',
+    }),
+    pushRetried: new Counter({ name: 'relay_push_retried_total', registers, help: 'Deliveries put back for a retry (network error, timeout, 5xx, 429)' }),
+    pushDropped: new Counter({
+      name: 'relay_push_dropped_total', labelNames: ['reason'], registers,
+      help: 'Messages not notified on their own: reason="folded" (described by a notification already waiting), "read" (read before it went)',
+    }),
+    pushQueueDepth: new Gauge({
+      name: 'relay_push_queue_depth', registers,
+      help: 'Notifications waiting, cluster-wide: messages not yet expanded, notifications not yet due, deliveries not yet done',
+      async collect() {
+        const depth = await sources.pushDepth?.()?.catch(() => undefined);
+        if (depth !== undefined) this.set(depth);
+      },
+    }),
+    pushLatency: new Histogram({
+      name: 'relay_push_delivery_seconds', registers,
+      help: 'From a message being stored to a notification describing it being delivered (folding waits included)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600],
+    }),
+
+    /** The push worker's counters (push/worker.ts PushCounters). */
+    pushCounters: {
+      sent(via: 'webpush' | 'webhook', latencyMs: number): void {
+        m.pushSent.inc({ via });
+        m.pushLatency.observe(Math.max(0, latencyMs) / 1000);
+      },
+      failed(reason: 'gone' | 'refused' | 'expired'): void { m.pushFailed.inc({ reason }); },
+      retried(): void { m.pushRetried.inc(); },
+      dropped(reason: 'folded' | 'read', n: number): void { m.pushDropped.inc({ reason }, n); },
+    },
 
     /** PubSubHooks.onPublish: counts a push by its event type. */
     countPush(frame: string): void {

@@ -30,6 +30,8 @@ import { createPresenceNotifier } from './presence/notify.js';
 import { createLocalPresence } from './presence/local.js';
 import type { Presence } from './presence/types.js';
 import { TypingThrottle } from './ws/typingThrottle.js';
+import { createMutes } from './db/mutes.js';
+import { startPush, type Push } from './push/service.js';
 
 export interface RunningServer {
   port: number;
@@ -64,7 +66,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   const app = uws.App();
   // Built first, read at each scrape: the parts below get its counting hooks at construction.
-  const metrics = createMetrics({ db: () => dbStats(sql), relay: () => pubsub });
+  let push: Push | undefined;
+  const metrics = createMetrics({ db: () => dbStats(sql), relay: () => pubsub, pushDepth: () => push?.depth() });
   // The registry and the transport call each other (a control event lands on sockets; a join's
   // push waits for the transport's subscription): the two closures here tie them, nothing else.
   const sessions = new SocketRegistry((topic) => pubsub.subscribed(topic));
@@ -103,10 +106,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     ? await cluster.createRedisPresence({ client: presenceRedis, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
     : createLocalPresence(timings, onPresenceChange);
   const typing = new TypingThrottle();
+  // Before listening: the node's row in push_nodes must exist before its sockets are written.
+  push = await startPush({ sql, config, log, counters: metrics.pushCounters });
+  const pushed = push;
 
   const services: Services = {
-    config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
-    presenceStore, presence, typing, blocks: createBlocks(sql), search: createSearch(sql),
+    config, log, sql, users, groups: createGroups(sql), tokens, pubsub, sessions,
+    messages: createMessages(sql, { outbox: config.PUSH_ENABLED, onStored: () => pushed.kick() }),
+    presenceStore, presence, typing, blocks: createBlocks(sql), search: createSearch(sql), mutes: createMutes(sql), push: pushed,
     limits: createLimits(config.AUTH_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
     metrics, inflight,
     authenticate: (token) => authenticate(tokens, users.authState, token),
@@ -135,6 +142,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       if (!drained) log.warn({ inFlight: inflight.size }, 'shutdown grace period over with work in flight');
       for (const ws of sessions.all()) ws.end(CloseCode.GOING_AWAY, 'Server shutting down');
       typing.stop();
+      await pushed.stop();
       await presence.close();
       await pubsub.close();
       limitsRedis?.disconnect();

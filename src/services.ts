@@ -16,6 +16,8 @@ import type { PresenceStore } from './db/presence.js';
 import type { TypingThrottle } from './ws/typingThrottle.js';
 import type { Blocks } from './db/blocks.js';
 import type { Search } from './db/search.js';
+import type { Mutes } from './db/mutes.js';
+import type { Push } from './push/service.js';
 
 /** What routes and handlers may use: built once in server.ts, passed down, never global. */
 export interface Services {
@@ -28,6 +30,9 @@ export interface Services {
   presenceStore: PresenceStore;
   blocks: Blocks;
   search: Search;
+  mutes: Mutes;
+  /** Notifications to offline devices: keys, subscriptions, the socket ledger, the worker. */
+  push: Push;
   /** Who is online, on this node or cluster-wide (REDIS_URL or REDIS_CLUSTER_NODES). */
   presence: Presence;
   typing: TypingThrottle;

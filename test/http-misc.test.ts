@@ -104,6 +104,7 @@ describe('API docs', () => {
       ['post', '/auth/sign-up'], ['post', '/auth/login'], ['get', '/profile'], ['patch', '/profile'],
       ['patch', '/profile/password'], ['post', '/auth/refresh'], ['delete', '/profile'], ['get', '/users'],
       ['get', '/api/'], ['get', '/api/openapi.json'], ['get', '/health'], ['get', '/ready'],
+      ['get', '/push/key'], ['post', '/push/subscriptions'], ['delete', '/push/subscriptions'],
     ];
     for (const [method, route] of routes) {
       assert.ok(doc.paths?.[route]?.[method], `${method.toUpperCase()} ${route} is missing from the OpenAPI document`);
@@ -127,16 +128,21 @@ describe('API docs', () => {
     const ws = doc['x-websocket-messages'];
     for (const type of ['listLastMessage', 'getlatestMessageDialog', 'getlatestMessageGroup', 'newGroup', 'addUserInGroup', 'leaveGroup', 'messageInGroup', 'privateMessage',
       'typing', 'getPresence', 'getGroup', 'getGroupMembers', 'renameGroup', 'removeUserFromGroup', 'setMemberRole',
-      'markRead', 'editMessage', 'deleteMessage']) {
+      'markRead', 'editMessage', 'deleteMessage', 'muteConversation', 'unmuteConversation']) {
       assert.ok(ws?.[type], `WebSocket message ${type} is not described`);
     }
     // v1.1: the new types' replies and pushes.
     for (const type of ['typing', 'getPresence', 'getGroup', 'getGroupMembers', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage']) {
       assert.ok(doc['x-websocket-replies']?.[type], `reply of ${type} is not described`);
     }
-    for (const type of ['typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage']) {
+    for (const type of ['typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage',
+      'muteConversation', 'unmuteConversation']) {
       assert.ok(doc['x-websocket-pushes']?.[type]?.properties, `push ${type} is not described`);
     }
+    // v1.2: what the notification webhook receives, signed.
+    const hook = doc.webhooks?.notification?.post;
+    assert.ok(hook?.parameters?.some((p: { name: string }) => p.name === 'X-Relay-Signature'), 'the webhook\'s signature header is described');
+    assert.ok(hook.requestBody.content['application/json'].schema.properties.userId);
     assert.deepEqual(ws.setMemberRole.properties.params.properties.role.enum, ['admin', 'member']);
     assert.equal(ws.getPresence.properties.params.properties.userIds.maxItems, 100);
     assert.deepEqual(Object.keys(ws.markRead.properties.params.properties).sort(), ['groupId', 'messageId', 'receiverId']);

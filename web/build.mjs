@@ -23,6 +23,13 @@ const result = await build({
   logLevel: 'warning',
 });
 
+// The service worker keeps one URL (a browser updates a worker by fetching its URL again): built
+// on its own, without a hash.
+await build({
+  entryPoints: [path.join(here, 'sw.js')], bundle: false, minify: true, outfile: path.join(out, 'sw.js'),
+  target: ['chrome110', 'firefox110', 'safari16'], logLevel: 'warning',
+});
+
 const outputs = Object.keys(result.metafile.outputs).map((f) => path.relative(out, path.resolve(f)));
 const js = outputs.find((f) => f.endsWith('.js'));
 const css = outputs.find((f) => f.endsWith('.css'));

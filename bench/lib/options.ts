@@ -21,8 +21,8 @@ export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
 /** What `npm run bench` runs without a scenario named. */
 export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history', 'typing'];
 
-/** Runs only when named: soak takes minutes and the machine's whole open-file budget; search seeds 1M messages of its own. */
-export const ON_REQUEST: readonly ScenarioName[] = ['soak', 'search'];
+/** Runs only when named: soak takes minutes and the machine's whole open-file budget; search seeds 1M messages of its own; notify takes minutes. */
+export const ON_REQUEST: readonly ScenarioName[] = ['soak', 'search', 'notify'];
 
 export type Preset = 'quick' | 'full' | 'smoke';
 
@@ -86,7 +86,7 @@ const spec = {
   shards: { type: 'string' },
 } as const;
 
-export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak|search ...] [options]
+export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|typing|soak|search|notify ...] [options]
 
   (no scenario)        run all five with the quick sizes (under 4 minutes)
   --full               longer runs (30 s rounds) and 15,000 connections for connect
@@ -101,6 +101,7 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
   history:  --users U --groups G --group-size K --partners D --messages N --concurrency C
             --explain (EXPLAIN (ANALYZE, BUFFERS) of the three reads, before the rounds)
             --limit L --kinds listLastMessage,getlatestMessageDialog,getlatestMessageGroup,markRead,editMessage,deleteMessage
+  notify:   (only when named) --groups G --members M --senders K (online senders per group; the rest offline, subscribed)
   soak:     (only when named) --conns N (default: what the file limit allows per node; 100,000 with --nodes 6)
             --rate R (sends/s per active connection, 1 % active) --group-size K --settle S --warmup S --duration S
   search:   (only when named) history's sizes and --concurrency C --limit L --explain (plans of a search

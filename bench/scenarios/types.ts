@@ -26,4 +26,6 @@ export interface Scenario<Params extends object> {
   /** Upper bound of a healthy run; past it the run is aborted and everything killed. */
   budgetMs(params: Params): number;
   run(context: ScenarioContext, params: Params): Promise<ScenarioOutcome>;
+  /** Server settings the scenario needs (--server-env overrides them). */
+  serverEnv?: Readonly<Record<string, string>>;
 }

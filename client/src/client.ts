@@ -220,6 +220,16 @@ export class RelayClient extends Emitter<RelayEvents> {
   unpinMessage(messageId: number) { return this.request('unpinMessage', { messageId }); }
   /** The conversation's pinned messages as its history rows (plus pinnedAt, pinnedBy), most recently pinned first. */
   getPinned(conversation: ConversationRef) { return this.request('getPinned', conversation); }
+  /**
+   * v1.2: no notifications about this conversation to this user's offline devices (mentions
+   * still notify) until `until` (a Date or ISO time, within a year) or, without one, until
+   * `unmute`. This user's other connections get the `muteConversation` event.
+   */
+  mute(conversation: ConversationRef, until?: Date | string | null) {
+    const at = until instanceof Date ? until.toISOString() : until ?? null;
+    return this.request('muteConversation', { ...conversation, until: at });
+  }
+  unmute(conversation: ConversationRef) { return this.request('unmuteConversation', conversation); }
 
   /**
    * Any request by its type. Made while disconnected, it waits for the connection (within its

@@ -1,6 +1,6 @@
 import { RelayError } from './errors.js';
 import type {
-  ErrorCode, HttpErrorBody, LoginAnswer, LoginBody, PasswordChange, ProfilePatch, SignUpAnswer, SignUpBody,
+  ErrorCode, HttpErrorBody, LoginAnswer, LoginBody, PasswordChange, ProfilePatch, PushSubscriptionBody, SignUpAnswer, SignUpBody,
   TokenAnswer, User, UserSummary,
 } from './wire.js';
 
@@ -41,6 +41,18 @@ export class RelayHttp {
     if (q.page !== undefined) qs.set('page', String(q.page));
     return this.call('GET', `/users?${qs.toString()}`, token);
   }
+
+  /** v1.2: the VAPID application server key, for `pushManager.subscribe({ applicationServerKey })`. */
+  async getPushKey(): Promise<string> { return (await this.call<{ publicKey: string }>('GET', '/push/key')).publicKey; }
+  /**
+   * v1.2: notifications of this account go to this browser subscription (pass
+   * `PushSubscription.toJSON()`) while it has no open connection. The same endpoint again updates it;
+   * an account keeps at most 10 (the oldest goes).
+   */
+  subscribePush(token: string, subscription: PushSubscriptionBody): Promise<{ id: number }> {
+    return this.call('POST', '/push/subscriptions', token, { endpoint: subscription.endpoint, keys: subscription.keys });
+  }
+  async unsubscribePush(token: string, endpoint: string): Promise<void> { await this.call('DELETE', '/push/subscriptions', token, { endpoint }); }
 
   private async call<T>(method: string, path: string, token?: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {};

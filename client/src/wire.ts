@@ -114,6 +114,10 @@ export interface ChatListRow {
   blocked?: boolean;
   /** v1.2: messages after the caller's read marker that mention the caller and are not deleted. */
   mentionCount?: number;
+  /** v1.2: the caller muted this conversation (and the mute has not run out). */
+  muted?: boolean;
+  /** v1.2: when the mute ends; null while muted until unmuted, or when not muted. */
+  mutedUntil?: string | null;
 }
 
 export interface DialogHistoryRow extends MessageRowV12, ReactionsV12 {
@@ -231,6 +235,40 @@ export interface PinState extends MessageRef { pinnedAt: string | null; pinnedBy
 /** getPinned rows: the conversation's own history row shape, plus when and by whom pinned. */
 export type PinnedRow<R> = R & { pinnedAt: string; pinnedBy: number | null };
 
+// ---------- v1.2 notifications ----------
+
+/** A conversation's mute as the caller set it: `mutedUntil` null with `muted` true: until unmuted. */
+export interface MuteState {
+  receiverId: number | null;
+  groupId: number | null;
+  muted: boolean;
+  mutedUntil: string | null;
+}
+
+/** A browser PushSubscription as `POST /push/subscriptions` takes it (PushSubscription.toJSON()). */
+export interface PushSubscriptionBody { endpoint: string; keys: { p256dh: string; auth: string } }
+
+/**
+ * What a notification carries: the Web Push payload (encrypted per RFC 8291) and, with `userId`
+ * added, the body POSTed to PUSH_WEBHOOK_URL.
+ */
+export interface PushNotification {
+  type: 'message';
+  id: number;
+  seq: number;
+  senderId: number;
+  senderName: string;
+  receiverId: number | null;
+  groupId: number | null;
+  groupName: string | null;
+  /** The first 100 code points of the content (or the first attachment's name). */
+  preview: string;
+  unreadCount: number;
+}
+
+/** The webhook's body: a notification and whom it is for. */
+export interface PushWebhookBody extends PushNotification { userId: number }
+
 // ---------- the request table: type → params and reply data ----------
 
 /** The v1 message types (the brief). */
@@ -280,7 +318,13 @@ export interface V12Methods {
   getPinned: { params: ConversationRef; data: PinnedRow<DialogHistoryRow>[] | PinnedRow<GroupHistoryRow>[] };
 }
 
-export interface Methods extends V1Methods, V11Methods, V12Methods, V12SearchBlockMethods {}
+/** v1.2: notifications (PROTOCOL.md "Notifications to offline devices"). */
+export interface V12PushMethods {
+  muteConversation: { params: ConversationRef & { until?: string | null }; data: MuteState };
+  unmuteConversation: { params: ConversationRef; data: MuteState };
+}
+
+export interface Methods extends V1Methods, V11Methods, V12Methods, V12SearchBlockMethods, V12PushMethods {}
 export type RequestType = keyof Methods;
 export type Params<T extends RequestType> = Methods[T]['params'];
 export type ReplyData<T extends RequestType> = Methods[T]['data'];
@@ -324,7 +368,12 @@ export interface V12Pushes {
   unpinMessage: { data: PinChange; message: null };
 }
 
-export interface Pushes extends V1Pushes, V11Pushes, V12Pushes, V12BlockPushes {}
+export interface V12PushPushes {
+  muteConversation: { data: MuteState; message: null };
+  unmuteConversation: { data: MuteState; message: null };
+}
+
+export interface Pushes extends V1Pushes, V11Pushes, V12Pushes, V12BlockPushes, V12PushPushes {}
 export type PushType = keyof Pushes;
 export type PushData<T extends PushType> = Pushes[T]['data'];
 export type PushMessage<T extends PushType> = Pushes[T]['message'];

@@ -55,6 +55,7 @@ export interface ChatRow {
   seq: number | null; unreadCount: number; lastReadId: number | null; peerLastReadId: number | null;
   blocked: boolean;
   mentionCount: number;
+  muted: boolean; mutedUntil: string | null;
 }
 
 /** A group history for a member; null data: not a member (FORBIDDEN). */
@@ -124,6 +125,13 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
         where gm.user_id = v."userId"
       ) c
     ) x
+    left join lateral (
+      -- v1.2: the caller's mute of this conversation, unless it ran out (010_push.sql).
+      select true as found, cm.muted_until from conversation_mutes cm
+      where cm.user_id = v."userId" and cm.group_id = coalesce(x.group_id, 0)
+        and cm.peer_id = case when x.group_id is not null then 0 when x.sender_id = v."userId" then x.receiver_id else x.sender_id end
+        and (cm.muted_until is null or cm.muted_until > now())
+    ) mu on true
     cross join lateral (
       select x.id, x.sender_id as "senderId",
              case when x.sender_id = v."userId" then (select first_name from users where id = v."userId")
@@ -145,7 +153,8 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
              ) as blocked,
              -- The member's unread mentions are kept beside its marker (007): no probe into messages.
              case when x.mention_seqs is null then 0
-                  else (select count(*)::int from unnest(x.mention_seqs) as s where s > x.read_seq) end as "mentionCount"
+                  else (select count(*)::int from unnest(x.mention_seqs) as s where s > x.read_seq) end as "mentionCount",
+             coalesce(mu.found, false) as muted, to_char(mu.muted_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "mutedUntil"
     ) r
     where x.pos > v.skip and x.pos <= v.skip + v.take
   ) h on true`;

@@ -1,5 +1,5 @@
 import type { Sql } from './client.js';
-import { createSends } from './sends.js';
+import { createSends, type SendOptions } from './sends.js';
 import { createReadMarkers } from './readMarkers.js';
 import { createEdits } from './edits.js';
 import { createHistoryReads } from './historyReads.js';
@@ -10,9 +10,9 @@ export type { GroupSend, PrivateSend, StoredGroupMessage, StoredPrivateMessage, 
 
 export type { Page, ChatRow, DialogHistoryRow, GroupHistoryRow, GroupHistory } from './historyReads.js';
 
-export function createMessages(sql: Sql) {
+export function createMessages(sql: Sql, sends: SendOptions = {}) {
   return {
-    ...createSends(sql),
+    ...createSends(sql, sends),
     ...createReadMarkers(sql),
     ...createEdits(sql),
     ...createHistoryReads(sql),

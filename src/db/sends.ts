@@ -86,7 +86,7 @@ interface PrivateBatchRow extends BatchRow { needsDialog: boolean; blockedBy: 's
  * written. A clientMessageId already stored, or repeated within the batch, is left out before
  * seqs are drawn (settle answers it as a duplicate or a conflict).
  */
-export const groupSendStatement = (sql: Sql, items: GroupSend[]) => sql<BatchRow[]>`
+export const groupSendStatement = (sql: Sql, items: GroupSend[], outbox = false) => sql<BatchRow[]>`
   with v as (
     select * from unnest(
       ${sql.array(items.map((i) => i.senderId), INT4)}::int[],
@@ -139,6 +139,9 @@ export const groupSendStatement = (sql: Sql, items: GroupSend[]) => sql<BatchRow
       from numbered group by group_id
     ) c
     where g.id = c.group_id
+  ), outbox as (
+    -- Notifications (push/): durable with the message, expanded into recipients by the workers.
+    insert into push_outbox (message_id) select id from numbered where ${outbox}::boolean
   ), touched as (
     -- Per member, what this batch changes in its row (one update per row and statement): the
     -- sender's marker moves to its newest message here, a mentioned member (not the sender,
@@ -182,7 +185,7 @@ export const groupSendStatement = (sql: Sql, items: GroupSend[]) => sql<BatchRow
  * without one yet (its first message) gets `needsDialog`, and is written again once
  * `createDialogs` has made the row.
  */
-export const privateSendStatement = (sql: Sql, items: PrivateSend[]) => sql<PrivateBatchRow[]>`
+export const privateSendStatement = (sql: Sql, items: PrivateSend[], outbox = false) => sql<PrivateBatchRow[]>`
   with v as (
     select * from unnest(
       ${sql.array(items.map((i) => i.senderId), INT4)}::int[],
@@ -225,6 +228,8 @@ export const privateSendStatement = (sql: Sql, items: PrivateSend[]) => sql<Priv
   ), ins as (
     insert into messages (id, seq, sender_id, receiver_id, content, client_message_id, created_at, reply_to_id)
     select id, seq, sender_id, receiver_id, content, client_message_id, created_at, reply_to_id from numbered order by id
+  ), outbox as (
+    insert into push_outbox (message_id) select id from numbered where ${outbox}::boolean
   ), bump as (
     -- One update per dialog row (a row cannot be updated twice in a statement): the pointer and
     -- the copy of the newest message (as for groups), and each side's marker when that side sent
@@ -264,8 +269,15 @@ export const privateSendStatement = (sql: Sql, items: PrivateSend[]) => sql<Priv
   from v left join fresh f on f.ord = v.ord left join numbered n on n.ord = v.ord
   order by v.ord`;
 
+export interface SendOptions {
+  /** Write each stored message's push_outbox row in the same statement (PUSH_ENABLED). */
+  outbox?: boolean;
+  /** Called after a batch that stored messages committed (the push worker is kicked). */
+  onStored?: () => void;
+}
+
 /** The send batchers: each batch one of the statements above, then each send's outcome. */
-export function createSends(sql: Sql) {
+export function createSends(sql: Sql, { outbox = false, onStored }: SendOptions = {}) {
   const existingByClientId = async (senderId: number, clientMessageId: string): Promise<Existing | undefined> => {
     const [row] = await sql<Existing[]>`
       select m.id, m.seq, m.sender_id as "senderId", m.receiver_id as "receiverId", m.group_id as "groupId",
@@ -310,7 +322,8 @@ export function createSends(sql: Sql) {
     on conflict do nothing`;
 
   const storeGroup = async (items: GroupSend[]) => {
-    const rows = await retryRolledBack(() => groupSendStatement(sql, items));
+    const rows = await retryRolledBack(() => groupSendStatement(sql, items, outbox));
+    if (onStored && rows.some((r) => r.id !== null)) onStored();
     return Promise.all(items.map((item, i) => settle(item, rows[i], (prior) => prior.groupId === item.groupId,
       (id, seq, createdAt, got): StoredGroupMessage => ({
         id, seq, groupId: item.groupId, senderId: item.senderId, content: item.content, createdAt,
@@ -319,14 +332,15 @@ export function createSends(sql: Sql) {
   };
 
   const storePrivate = async (items: PrivateSend[]): Promise<PrivateSendOutcome[]> => {
-    let rows: PrivateBatchRow[] = await retryRolledBack(() => privateSendStatement(sql, items));
+    let rows: PrivateBatchRow[] = await retryRolledBack(() => privateSendStatement(sql, items, outbox));
     const first = items.filter((_, i) => rows[i]?.needsDialog);
     if (first.length > 0) {
       await createDialogs(first);
-      const again = await retryRolledBack(() => privateSendStatement(sql, first));
+      const again = await retryRolledBack(() => privateSendStatement(sql, first, outbox));
       let k = 0;
       rows = rows.map((row) => (row.needsDialog ? again[k++]! : row));
     }
+    if (onStored && rows.some((r) => r.id !== null)) onStored();
     return Promise.all(items.map(async (item, i): Promise<PrivateSendOutcome> => {
       const outcome = await settle(item, rows[i], (prior) => prior.receiverId === item.receiverId,
         (id, seq, createdAt, got): StoredPrivateMessage => ({

@@ -6,6 +6,7 @@ import { handlers } from '../ws/handlers/index.js';
 import { conversationPushes, conversationReplies } from './wsDocs.js';
 import { v12Pushes, v12Replies, v12RowAdditions } from './wsDocsV12.js';
 import { searchBlockPushes, searchBlockReplies } from './wsDocsSearchBlock.js';
+import { pushPaths, pushPushes, pushReplies, pushWebhooks } from './pushDocs.js';
 
 // Checks written as functions (white space, code points) have no JSON Schema form; the
 // descriptions carry them instead.
@@ -60,7 +61,7 @@ const secured = [{ bearer: [] }];
 
 /** Reply data per type: each version's additions to an older type combined with what it had (allOf). */
 function wsReplyDocs(): Record<string, object> {
-  const replies: Record<string, object> = { ...wsReplies, ...conversationReplies, ...v12Replies, ...searchBlockReplies };
+  const replies: Record<string, object> = { ...wsReplies, ...conversationReplies, ...v12Replies, ...searchBlockReplies, ...pushReplies };
   for (const [type, add] of Object.entries(v12RowAdditions)) replies[type] = replies[type] ? { allOf: [replies[type], add] } : add;
   return replies;
 }
@@ -96,7 +97,8 @@ export function buildOpenApi(): object {
     },
     'x-websocket-messages': wsMessages,
     'x-websocket-replies': wsReplyDocs(),
-    'x-websocket-pushes': { ...wsPushes, ...conversationPushes, ...v12Pushes, ...searchBlockPushes },
+    'x-websocket-pushes': { ...wsPushes, ...conversationPushes, ...v12Pushes, ...searchBlockPushes, ...pushPushes },
+    webhooks: pushWebhooks,
     paths: {
       '/auth/sign-up': { post: { summary: 'Create an account', requestBody: body(SignUpBody),
         responses: { 201: ok('Account and token', { type: 'object', properties: { user: User, token: { type: 'string' } } }), ...errors(400, 409, 413, 429) } } },
@@ -122,6 +124,7 @@ export function buildOpenApi(): object {
       '/health': { get: { summary: 'Liveness', responses: { 200: ok('Up') } } },
       '/ready': { get: { summary: 'Readiness: database (and cluster relay) reachable', responses: { 200: ok('Ready'), 503: ok('Not ready') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: ok('Metrics') } } },
+      ...pushPaths,
     },
   };
 }

@@ -33,7 +33,7 @@ export const conversationReplies = {
     'Deleting a deleted message answers the same and pushes nothing. FORBIDDEN / NOT_FOUND as for editMessage.'),
   listLastMessage: {
     description: 'v1.1 adds to every row: seq (of the newest message; null for a group without messages), unreadCount ' +
-      '(the conversation\'s newest seq minus the caller\'s marker), lastReadId (the caller\'s marker), peerLastReadId (dialogs: the partner\'s marker; groups: null).',
+      '(the conversation\'s newest seq minus the caller\'s marker), lastReadId (the caller\'s marker), peerLastReadId (dialogs: the partner\'s marker; groups: null). v1.2 adds muted and mutedUntil (the caller\'s mute; mutedUntil null while muted until unmuted).',
   },
   getlatestMessageDialog: { description: HISTORY_V11 },
   getlatestMessageGroup: { description: HISTORY_V11 },

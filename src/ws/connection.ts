@@ -29,7 +29,10 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
     const session = ws.getUserData();
     s.sessions.add(ws);
     metrics.connections.inc();
-    if (s.sessions.count(session.userId) === 1) s.presence.up(session.userId);
+    if (s.sessions.count(session.userId) === 1) {
+      s.presence.up(session.userId);
+      s.push.socketUp(session.userId);
+    }
     ws.subscribe(userTopic(session.userId));
     for (const g of session.initialGroups ?? []) ws.subscribe(groupTopic(g));
     session.initialGroups = null;
@@ -86,7 +89,10 @@ export function createWsBehavior(s: Services): WebSocketBehavior<Session> {
       if (session.initialGroups !== null) return;
       s.sessions.remove(ws);
       metrics.connections.dec();
-      if (s.sessions.count(session.userId) === 0) s.presence.down(session.userId, Date.now());
+      if (s.sessions.count(session.userId) === 0) {
+        s.presence.down(session.userId, Date.now());
+        s.push.socketDown(session.userId);
+      }
     },
 
     subscription(_ws, topic, newCount, oldCount) {

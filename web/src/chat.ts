@@ -5,6 +5,8 @@ import { membersPanel } from './members.js';
 import { MessageSearch, revealMessage } from './search.js';
 import { Blocking } from './blocking.js';
 import { MentionPicker } from './mentions.js';
+import { muteMenu, mutedMark } from './mute.js';
+import { notificationsSwitch, onOpenChat, registerWorker } from './notifications.js';
 
 const STATE_TEXT: Record<ConnectionState, string> = {
   idle: 'Offline', connecting: 'Connecting…', open: 'Online', reconnecting: 'Reconnecting…', closed: 'Disconnected',
@@ -14,7 +16,7 @@ const STATE_TEXT: Record<ConnectionState, string> = {
 const TYPING_SHOW_MS = 5000;
 const TYPING_SEND_MS = 2000;
 
-interface ChatRowView { a: Active; current: boolean; last: string; createdAt: string; unread: number; mentions: number }
+interface ChatRowView { a: Active; current: boolean; last: string; createdAt: string; unread: number; mentions: number; muted: boolean }
 
 /** A chat's key in the list (and its `data-chat`). */
 const chatKey = (a: Active): string => (a.kind === 'group' ? `g${a.groupId}` : `d${a.peerId}`);
@@ -38,6 +40,8 @@ export class ChatApp {
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private showMembers = false;
   private searchSeq = 0;
+  /** A chat to open once the chat list is known (`#d12` / `#g5`: a clicked notification's link). */
+  private wanted: string | undefined = /^#[dg]\d+$/.test(location.hash) ? location.hash.slice(1) : undefined;
   private readonly searchInput = h('input', { type: 'search', placeholder: 'Find people by name or email', 'aria-label': 'Find people', id: 'search' });
   private readonly blocking: Blocking;
   private readonly messageSearch: MessageSearch;
@@ -74,6 +78,7 @@ export class ChatApp {
         h('strong', { class: 'brand' }, 'Relay'),
         h('span', { class: 'me' }, this.me.firstName),
         this.stateBadge,
+        notificationsSwitch(this.http, this.token, (err) => this.error(err)),
         h('button', { type: 'button', class: 'link', onclick: () => this.logout() }, 'Log out')),
       this.errorBar,
       h('div', { class: 'body' },
@@ -82,6 +87,9 @@ export class ChatApp {
     this.renderPane();
 
     this.typingTimer = setInterval(() => this.renderTyping(), 1000);
+    // The worker shows notifications and, when one is clicked, asks this page to open its chat.
+    registerWorker().catch(() => undefined);
+    onOpenChat((chat) => { this.wanted = chat; this.openWanted(); });
     this.listen();
     void this.client.connect().catch(() => undefined);
     document.addEventListener('visibilitychange', () => this.view?.markRead());
@@ -130,6 +138,7 @@ export class ChatApp {
       if (v?.active.kind === 'dialog' && data.userId === v.active.peerId && data.groupId === null) v.setPeerRead(data.lastReadId);
       if (data.userId === this.me.id) this.refreshChats();
     });
+    for (const type of ['muteConversation', 'unmuteConversation'] as const) c.on(type, () => this.refreshChats());
     c.on('editMessage', ({ data }) => { this.view?.update(data.id, { content: data.content, editedAt: data.editedAt }); this.refreshChats(); });
     c.on('deleteMessage', ({ data }) => { this.view?.update(data.id, { content: '', deletedAt: data.deletedAt }); this.refreshChats(); });
     for (const type of ['addReaction', 'removeReaction'] as const) c.on(type, ({ data }) => this.view?.applyReaction(type, data));
@@ -185,6 +194,8 @@ export class ChatApp {
       this.client.listChats({ limit: 100 }).then((rows) => {
         this.chats = rows;
         this.renderChats();
+        this.renderMute();
+        this.openWanted();
         const v = this.view;
         if (v?.active.kind === 'dialog') {
           const row = rows.find((r) => r.groupId === null && this.peerOf(r) === (v.active as { peerId: number }).peerId);
@@ -215,19 +226,44 @@ export class ChatApp {
       : this.view.active.kind === 'dialog' && this.view.active.peerId === a.peerId);
     const last = r.id === null ? 'No messages yet' : r.deletedAt ? 'Message deleted'
       : `${r.senderId === this.me.id ? 'You' : r.senderName ?? ''}: ${r.content ?? ''}`;
-    return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0, mentions: r.mentionCount ?? 0 };
+    return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0, mentions: r.mentionCount ?? 0, muted: r.muted ?? false };
   }
 
-  private chatRow({ a, current, last, createdAt, unread, mentions }: ChatRowView): HTMLElement {
+  private chatRow({ a, current, last, createdAt, unread, mentions, muted }: ChatRowView): HTMLElement {
     return h('li', {},
       h('button', { type: 'button', class: `chat${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null,
         'data-chat': chatKey(a), onclick: () => void this.open(a) },
-        h('span', { class: 'name' }, a.kind === 'group' ? `# ${a.name}` : a.name),
+        h('span', { class: 'name' }, a.kind === 'group' ? `# ${a.name}` : a.name, muted ? mutedMark() : null),
         h('span', { class: 'last' }, last),
         h('time', { datetime: createdAt }, timeOf(createdAt)),
         unread > 0 || mentions > 0 ? h('span', { class: 'badges' },
           mentions > 0 ? h('span', { class: 'badge mention', 'aria-label': `${mentions} mention${mentions === 1 ? '' : 's'}`, title: 'You were mentioned' }, '@') : null,
           unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread) : null) : null));
+  }
+
+  /** Opens the chat a notification pointed at, once the chat list has it (or as a bare dialog). */
+  private openWanted(): void {
+    const chat = this.wanted;
+    if (!chat) return;
+    const id = Number(chat.slice(1));
+    const row = this.chats.find((r) => (chat[0] === 'g' ? r.groupId === id : r.groupId === null && this.peerOf(r) === id));
+    if (!row && this.chats.length === 0) return;
+    this.wanted = undefined;
+    history.replaceState(null, '', location.pathname);
+    void this.open(row ? this.rowActive(row) : chat[0] === 'g' ? { kind: 'group', groupId: id, name: `Group ${id}` } : { kind: 'dialog', peerId: id, name: 'Someone' });
+  }
+
+  /** The open conversation's mute menu, from its chat list row. */
+  private renderMute(): void {
+    const slot = this.pane.querySelector('.mute-slot');
+    const a = this.view?.active;
+    if (!slot || !a) return;
+    const ref = refOf(a);
+    const row = this.chats.find((r) => (a.kind === 'group' ? r.groupId === a.groupId : r.groupId === null && this.peerOf(r) === a.peerId));
+    slot.replaceChildren(muteMenu(row, {
+      mute: (ms) => { this.client.mute(ref, ms === null ? null : new Date(Date.now() + ms)).then(() => this.refreshChats(), (err: unknown) => this.error(err)); },
+      unmute: () => { this.client.unmute(ref).then(() => this.refreshChats(), (err: unknown) => this.error(err)); },
+    }));
   }
 
   // ---------- people search ----------
@@ -410,6 +446,7 @@ export class ChatApp {
         h('button', { type: 'button', class: 'small back', 'aria-label': 'Back to chats', onclick: () => this.close() }, '←'),
         a.kind === 'dialog' ? h('span', { class: 'presence offline', 'aria-label': 'offline', title: 'offline' }) : null,
         h('div', { class: 'titles' }, h('h2', { class: 'title' }, a.kind === 'group' ? `# ${a.name}` : a.name), h('span', { class: 'subtitle' })),
+        h('span', { class: 'mute-slot' }),
         ...groupButtons,
         a.kind === 'dialog' && a.peerId !== this.me.id ? this.blocking.headerButton(a.peerId, a.name, onError) : null),
       v.pins.el,
@@ -421,5 +458,6 @@ export class ChatApp {
       blocked ? this.blocking.notice(a.peerId, a.name, onError) : h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); submit(); } },
         mentions?.el ?? null, input, h('button', { type: 'submit', class: 'primary' }, 'Send')));
     v.render(true);
+    this.renderMute();
   }
 }

@@ -17,7 +17,7 @@ const TYPES: Record<string, string> = {
 // API and WebSocket ('self' covers ws:/wss: to the same host); no inline code, no framing.
 export const APP_CSP = [
   "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "manifest-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+  "manifest-src 'self'", "worker-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
 
 /**
@@ -40,6 +40,11 @@ export function appRoutes(dir = WEB_DIR): Route[] {
       });
     }
   }
+  // The service worker (notifications), at a stable URL under /app/ so that its scope is the app.
+  const swFile = path.join(dir, 'sw.js');
+  const serviceWorker: Reply | undefined = existsSync(swFile)
+    ? { status: 200, body: readFileSync(swFile), contentType: TYPES['.js'], csp: APP_CSP, cache: 'no-cache' }
+    : undefined;
   const notBuilt = json(404, { error: true, message: 'The web app is not built: run npm run build', code: 'NOT_FOUND' });
   const notFound = json(404, { error: true, message: 'Not found', code: 'NOT_FOUND' });
 
@@ -47,6 +52,7 @@ export function appRoutes(dir = WEB_DIR): Route[] {
     // Relative asset paths in index.html need the trailing slash.
     { method: 'get', path: '/app', handle: () => ({ status: 301, headers: [['Location', '/app/']] }) },
     { method: 'get', path: '/app/', handle: () => index ?? notBuilt },
+    { method: 'get', path: '/app/sw.js', handle: () => serviceWorker ?? notBuilt },
     { method: 'get', path: '/app/assets/:file', handle: (req) => assets.get(req.url.slice('/app/assets/'.length)) ?? notFound },
   ];
 }

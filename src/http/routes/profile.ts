@@ -53,6 +53,8 @@ export function profileRoutes(s: Services): AuthedRoute[] {
         }
         const tokenVersion = await s.users.setPassword(me.id, await hashPassword(body.newPassword));
         if (tokenVersion === undefined) throw gone();
+        // The old devices' notifications stop with their tokens (PROTOCOL.md v1.2).
+        await s.push.subscriptions.removeAll(me.id);
         // Before answering: the old sockets are gone by the time the client holds the new token.
         revokeSessions(s.pubsub, me.id, 'Password changed');
         s.log.info({ userId: me.id }, 'password changed');
@@ -65,6 +67,7 @@ export function profileRoutes(s: Services): AuthedRoute[] {
       async handle(_req, me) {
         const left = await s.users.softDelete(me.id);
         if (!left) throw gone();
+        await s.push.subscriptions.removeAll(me.id);
         for (const g of left) {
           announceLeave(s.pubsub, { groupId: g.groupId, userId: me.id, name: me.firstName });
           if (g.newOwnerId !== undefined) announceNewOwner(s.pubsub, { groupId: g.groupId, userId: g.newOwnerId, by: me.firstName });

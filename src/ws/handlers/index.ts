@@ -29,6 +29,8 @@ import { removeReaction } from './removeReaction.js';
 import { pinMessage } from './pinMessage.js';
 import { unpinMessage } from './unpinMessage.js';
 import { getPinned } from './getPinned.js';
+import { muteConversation } from './muteConversation.js';
+import { unmuteConversation } from './unmuteConversation.js';
 
 /**
  * Every message type of the wire contract (client/src/wire.ts, shared with the SDK) has its
@@ -68,6 +70,8 @@ const table = {
   pinMessage,
   unpinMessage,
   getPinned,
+  muteConversation,
+  unmuteConversation,
 } satisfies HandlerTable;
 
 /** Message type → handler: the whole WebSocket API (v1, v1.1 and v1.2). A Map, so "toString" is no type. */
