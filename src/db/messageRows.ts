@@ -41,8 +41,7 @@ export const mentionsJson = (sql: Sql, mentions: Fragment = sql`m.mentions`) =>
 export const reactionsJson = (sql: Sql, me: Fragment, m: Fragment = sql`m`) => sql`
   case when ${m}.reactions is null then '[]'::json
        when not (${m}.reactors @> array[${me}]) then ${m}.reactions_view
-       else (select json_agg(json_build_object('emoji', x->>0, 'count', jsonb_array_length(x->1), 'me', (x->1) @> to_jsonb(${me}))
-               order by i)
+       else (select ('[' || string_agg(relay_reaction_json(x, (x->1) @> to_jsonb(${me})), ',' order by i) || ']')::json
              from jsonb_array_elements(${m}.reactions) with ordinality as y(x, i)) end`;
 
 /**
