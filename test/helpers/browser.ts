@@ -1,18 +1,20 @@
 // The browser tests' shared setup: Debian's Chromium driven by playwright-core (no browser
-// download: the system's executable), pages that turn page errors into test failures, and a
-// screenshot of each step. Without Chromium the tests are skipped with the reason, except under
-// CI=true or REQUIRE_BROWSER_TESTS=1 (.ci/run, which installs Chromium first): there the file fails.
+// download: the system's executable), pages that turn page errors (CSP violation, exception) into
+// test failures instead of passing unseen, and a screenshot of each step. Without Chromium the
+// tests are skipped with the reason, except under CI=true or REQUIRE_BROWSER_TESTS=1 (.ci/run,
+// which installs Chromium first): there the file fails.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { before, after } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 if (missing && (process.env.CI === 'true' || process.env.REQUIRE_BROWSER_TESTS === '1')) throw new Error(`browser tests must run in CI: ${missing}`);
 
 /** node:test's `skip` option for a browser test: the reason Chromium is missing, or false. */
-export const skipWithoutChromium: string | false = missing ?? false;
+export const browserSkip: string | false = missing ?? false;
+export const skipWithoutChromium = browserSkip;
 
 /** playwright starts Chromium with a fresh temporary profile (user-data-dir) of its own each launch. */
 export function launchChromium(): Promise<Browser> {
@@ -23,9 +25,9 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A page in a context of its own; a page error (CSP violation, exception) is pushed to `errors`. */
-export async function openPage(browser: Browser, viewport: { width: number; height: number }, errors: string[]): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+/** A page in a context of its own (1100×760 unless `opts` say otherwise) whose errors land in `errors`. */
+export async function openPage(browser: Browser, errors: string[], opts: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, ...opts });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (err) => { errors.push(`${err.name}: ${err.message}`); });
@@ -70,7 +72,7 @@ export function useBrowser(
     if (skipWithoutChromium) return;
     shot = screenshots(folder);
     browser = await launchChromium();
-    for (const viewport of viewports) fixture.pages.push(await openPage(browser, viewport, fixture.errors));
+    for (const viewport of viewports) fixture.pages.push(await openPage(browser, fixture.errors, { viewport }));
     ready(fixture.pages);
   });
   after(async () => { await browser?.close(); });
