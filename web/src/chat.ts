@@ -260,6 +260,11 @@ export class ChatApp {
     if (!slot || !a) return;
     const ref = refOf(a);
     const row = this.chats.find((r) => (a.kind === 'group' ? r.groupId === a.groupId : r.groupId === null && this.peerOf(r) === a.peerId));
+    // The chat list is re-read on every event: rebuilding an unchanged menu would close it (and
+    // detach the item) under a person's pointer whenever a message arrives.
+    const key = `${a.kind === 'group' ? `g${a.groupId}` : `d${a.peerId}`}:${row?.muted ?? false}:${row?.mutedUntil ?? ''}`;
+    if (slot instanceof HTMLElement && slot.dataset['key'] === key) return;
+    if (slot instanceof HTMLElement) slot.dataset['key'] = key;
     slot.replaceChildren(muteMenu(row, {
       mute: (ms) => { this.client.mute(ref, ms === null ? null : new Date(Date.now() + ms)).then(() => this.refreshChats(), (err: unknown) => this.error(err)); },
       unmute: () => { this.client.unmute(ref).then(() => this.refreshChats(), (err: unknown) => this.error(err)); },
