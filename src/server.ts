@@ -28,6 +28,10 @@ import { createPresenceNotifier } from './presence/notify.js';
 import { createLocalPresence } from './presence/local.js';
 import type { Presence } from './presence/types.js';
 import { TypingThrottle } from './ws/typingThrottle.js';
+import { createFiles } from './db/files.js';
+import { openStorage } from './files/open.js';
+import { createSigner } from './files/signing.js';
+import { createFileService } from './files/service.js';
 
 export interface RunningServer {
   port: number;
@@ -101,11 +105,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     ? await cluster.createRedisPresence({ client: presenceRedis, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
     : createLocalPresence(timings, onPresenceChange);
   const typing = new TypingThrottle();
+  const storage = await openStorage(config);
+  const files = createFiles(sql);
+  const signer = createSigner(secret, config.FILE_URL_TTL);
+  const fileService = createFileService({
+    files, storage, signer, log,
+    limits: { maxBytes: config.MAX_UPLOAD_BYTES, quotaBytes: config.UPLOAD_QUOTA_BYTES, maxPixels: config.IMAGE_MAX_PIXELS, urlTtlSeconds: config.FILE_URL_TTL },
+  });
 
   const services: Services = {
     config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
-    presenceStore, presence, typing,
-    limits: createLimits(config.AUTH_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
+    presenceStore, presence, typing, files, fileService, signer,
+    limits: createLimits(config.AUTH_RATE_PER_MINUTE, config.UPLOAD_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
     metrics, inflight,
     authenticate: (token) => authenticate(tokens, users.authState, token),
     authenticateSocket: (token) => authenticate(tokens, users.socketState, token),
@@ -136,6 +147,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await presence.close();
       await pubsub.close();
       limitsRedis?.disconnect();
+      storage.close();
       await sql.end({ timeout: 5 });
       await embedded?.stop();
       log.info('stopped');

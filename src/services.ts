@@ -14,6 +14,9 @@ import type { InFlight } from './inflight.js';
 import type { Presence } from './presence/types.js';
 import type { PresenceStore } from './db/presence.js';
 import type { TypingThrottle } from './ws/typingThrottle.js';
+import type { Files } from './db/files.js';
+import type { FileService } from './files/service.js';
+import type { FileSigner } from './files/signing.js';
 
 /** What routes and handlers may use: built once in server.ts, passed down, never global. */
 export interface Services {
@@ -23,6 +26,10 @@ export interface Services {
   users: Users;
   groups: Groups;
   messages: Messages;
+  /** v1.2 files: their rows, the upload and download logic, and URL signatures. */
+  files: Files;
+  fileService: FileService;
+  signer: FileSigner;
   presenceStore: PresenceStore;
   /** Who is online, on this node or cluster-wide (REDIS_URL or REDIS_CLUSTER_NODES). */
   presence: Presence;

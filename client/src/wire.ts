@@ -12,7 +12,7 @@
 /** `code` of an error reply (WebSocket) or error body (HTTP). */
 export type ErrorCode =
   | 'BAD_REQUEST' | 'VALIDATION' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED' | 'INTERNAL' | 'UNAVAILABLE';
+  | 'PAYLOAD_TOO_LARGE' | 'QUOTA_EXCEEDED' | 'RATE_LIMITED' | 'INTERNAL' | 'UNAVAILABLE';
 
 /** The close codes the server uses, by name. */
 export interface CloseCodes {
@@ -235,6 +235,24 @@ export interface SignUpBody { email: string; password: string; firstName: string
 export interface LoginBody { email: string; password: string }
 export interface ProfilePatch { email?: string; firstName?: string; lastName?: string | null }
 export interface PasswordChange { oldPassword: string; newPassword: string }
+
+/**
+ * v1.2: an uploaded file (`POST /files`, and each of a message's `attachments`). `url` and
+ * `thumbnailUrl` are paths on the server, signed and valid for FILE_URL_TTL: fetch them without a
+ * token (as an `<img src>` does); `thumbnailUrl`, `width` and `height` are null unless the file is
+ * a JPEG, PNG, GIF or WebP image that decodes.
+ */
+export interface FileInfo {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  width: number | null;
+  height: number | null;
+  url: string;
+  thumbnailUrl: string | null;
+  createdAt: string;
+}
 
 export interface SignUpAnswer { user: User; token: string }
 export interface LoginAnswer { message: string; token: string; user: User }

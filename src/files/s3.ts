@@ -80,17 +80,16 @@ export function createS3Storage(settings: S3Settings): FileStorage {
     async put(key, body, contentType) {
       const all = parts(body);
       const first = await all.next();
-      if (first.done) throw new Error('empty body');
-      const second = await all.next();
+      const second = first.done ? first : await all.next();
       if (second.done) {
-        await client.send(new PutObjectCommand({ Bucket, Key: key, Body: first.value, ContentType: contentType }));
+        await client.send(new PutObjectCommand({ Bucket, Key: key, Body: first.value ?? Buffer.alloc(0), ContentType: contentType }));
         return;
       }
       const rest = (async function* () {
         yield second.value;
         yield* all;
       })();
-      await multipart(key, first.value, rest, contentType);
+      await multipart(key, first.value as Buffer, rest, contentType);
     },
     async read(key, range) {
       try {
