@@ -32,6 +32,7 @@ import { createFiles } from './db/files.js';
 import { openStorage } from './files/open.js';
 import { createSigner } from './files/signing.js';
 import { createFileService } from './files/service.js';
+import { startFileSweeper } from './files/sweeper.js';
 
 export interface RunningServer {
   port: number;
@@ -114,7 +115,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
 
   const services: Services = {
-    config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql), tokens, pubsub, sessions,
+    config, log, sql, users, groups: createGroups(sql), messages: createMessages(sql, signer), tokens, pubsub, sessions,
     presenceStore, presence, typing, files, fileService, signer,
     limits: createLimits(config.AUTH_RATE_PER_MINUTE, config.UPLOAD_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
     metrics, inflight,
@@ -123,7 +124,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     isClosing: () => closing,
   };
   mountApp(app, services);
-  const stopSweeps = [startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics), startExpirySweep(sessions)];
+  const stopSweeps = [
+    startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics), startExpirySweep(sessions),
+    startFileSweeper({ sql, fileService, ttlSeconds: config.FILE_ORPHAN_TTL, everyMs: config.FILE_SWEEP_MS, log }),
+  ];
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => {

@@ -18,6 +18,11 @@ import { createPresenceStore } from '../src/db/presence.js';
 import { dialogMarksStatement, groupMarksStatement } from '../src/db/readMarkers.js';
 import { deleteStatement, editStatement } from '../src/db/edits.js';
 import type { Sql } from '../src/db/client.js';
+import { createSigner } from '../src/files/signing.js';
+import { urlSigning } from '../src/db/historyReads.js';
+
+// Message rows sign their files' URLs in the statement: the plans are read with real parameters.
+const SIGNING = urlSigning(createSigner('explain-test-secret-'.repeat(3), 3600));
 
 let db: TestDatabase;
 let relay: RelayProcess;
@@ -229,13 +234,13 @@ async function assertHistoryIndexed(name: string, lastId: number, build: (page: 
 /** The statement the server runs for one request of that page (pages by number are batched, cursors are not). */
 const dialogQuery = (me: number, peer: number, page: Page): unknown =>
   page.beforeId === undefined && page.afterId === undefined
-    ? dialogPagesStatement(sql, [{ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }])
-    : dialogCursorStatement(sql, me, peer, page);
+    ? dialogPagesStatement(sql, [{ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }], SIGNING)
+    : dialogCursorStatement(sql, me, peer, page, SIGNING);
 
 const groupQuery = (me: number, groupId: number, page: Page): unknown =>
   page.beforeId === undefined && page.afterId === undefined
-    ? groupPagesStatement(sql, [{ userId: me, groupId, skip: page.offset, take: page.limit }])
-    : groupCursorStatement(sql, me, groupId, page);
+    ? groupPagesStatement(sql, [{ userId: me, groupId, skip: page.offset, take: page.limit }], SIGNING)
+    : groupCursorStatement(sql, me, groupId, page, SIGNING);
 
 test('dialog history (getlatestMessageDialog) reads messages through indexes only', async () => {
   const { me, peer } = await pickUser();
@@ -262,8 +267,8 @@ test('the batched history reads stay on their generic plans', async () => {
       const n = 1 + (i % 3);
       const users = Array.from({ length: n }, (_, k) => me + k);
       await chatListStatement(c, users.map((userId) => ({ userId, skip: 0, take: 20 })));
-      await dialogPagesStatement(c, users.map(() => ({ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })));
-      await groupPagesStatement(c, users.map((userId) => ({ userId, groupId, skip: 0, take: 20 })));
+      await dialogPagesStatement(c, users.map(() => ({ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })), SIGNING);
+      await groupPagesStatement(c, users.map((userId) => ({ userId, groupId, skip: 0, take: 20 })), SIGNING);
     }
     const rows = await conn<{ statement: string; generic: number; custom: number }[]>`
       select statement, generic_plans::int as generic, custom_plans::int as custom
@@ -332,7 +337,7 @@ test('markRead, editMessage and deleteMessage reach messages through indexes onl
   ];
   for (const [label, build] of batches) assertNoSeqScanOnMessages(`${label} [bound parameters]`, await explainBound(build()));
   const statements: [string, () => unknown][] = [
-    ['editMessage', () => editStatement(sql, me, d!.id, 'edited')],
+    ['editMessage', () => editStatement(sql, me, d!.id, 'edited', SIGNING)],
     ['deleteMessage', () => deleteStatement(sql, me, g!.id)],
   ];
   for (const [label, build] of statements) {

@@ -7,6 +7,7 @@
  * here, so the plans cannot drift from the code.
  */
 import postgres from 'postgres';
+import { createSigner } from '../../src/files/signing.js';
 import { createMessages } from '../../src/db/messages.js';
 import type { Sql } from '../../src/db/client.js';
 
@@ -29,7 +30,7 @@ export async function explainHistory(databaseUrl: string, probe: HistoryProbe): 
       if (!text.trimStart().toLowerCase().startsWith('explain')) seen.push({ text, parameters: [...parameters] });
     },
   });
-  const messages = createMessages(client as unknown as Sql);
+  const messages = createMessages(client as unknown as Sql, createSigner('explain-'.repeat(5), 3600));
   // A jsonb parameter (the batched reads' items) is captured as the value postgres.js serializes.
   const literal = (value: unknown): string =>
     `'${(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)).replace(/'/g, "''")}'`;

@@ -87,6 +87,8 @@ export interface ChatListRow {
   lastReadId?: number | null;
   /** v1.1, dialogs: how far the partner has read. */
   peerLastReadId?: number | null;
+  /** v1.2: the name of the newest message's first file when its content is empty, else null. */
+  attachmentName?: string | null;
 }
 
 export interface DialogHistoryRow {
@@ -101,6 +103,8 @@ export interface DialogHistoryRow {
   seq?: number;
   editedAt?: string | null;
   deletedAt?: string | null;
+  /** v1.2: the message's files (`[]` when none, and once the message is deleted). */
+  attachments?: FileInfo[];
 }
 
 export interface GroupHistoryRow {
@@ -113,16 +117,22 @@ export interface GroupHistoryRow {
   seq?: number;
   editedAt?: string | null;
   deletedAt?: string | null;
+  /** v1.2: the message's files (`[]` when none, and once the message is deleted). */
+  attachments?: FileInfo[];
 }
 
 export interface GroupCreated { groupId: number; groupName: string; createdAt: string }
 
 export interface PrivateMessageData {
   id: number; senderId: number; receiverId: number; content: string; createdAt: string; seq?: number;
+  /** v1.2: the message's files, with fresh signed URLs (`[]` when none). */
+  attachments?: FileInfo[];
 }
 
 export interface GroupMessageData {
   id: number; groupId: number; senderId: number; content: string; createdAt: string; seq?: number;
+  /** v1.2: the message's files, with fresh signed URLs (`[]` when none). */
+  attachments?: FileInfo[];
 }
 
 // ---------- v1.1 replies ----------
@@ -139,6 +149,8 @@ export interface ReadState {
 export interface EditedMessage {
   id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
   content: string; createdAt: string; editedAt: string;
+  /** v1.2: the message's files (editing keeps them). */
+  attachments?: FileInfo[];
 }
 
 export interface DeletedMessage {
@@ -169,8 +181,8 @@ export interface V1Methods {
   newGroup: { params: { groupName: string }; data: GroupCreated };
   addUserInGroup: { params: { groupId: number; userId: number }; data: null };
   leaveGroup: { params: { groupId: number }; data: null };
-  messageInGroup: { params: { groupId: number; content: string; clientMessageId?: string }; data: GroupMessageData };
-  privateMessage: { params: { receiverId: number; content: string; clientMessageId?: string }; data: PrivateMessageData };
+  messageInGroup: { params: { groupId: number; content: string; clientMessageId?: string; attachments?: string[] }; data: GroupMessageData };
+  privateMessage: { params: { receiverId: number; content: string; clientMessageId?: string; attachments?: string[] }; data: PrivateMessageData };
 }
 
 /** The message types v1.1 adds. */

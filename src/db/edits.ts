@@ -1,9 +1,14 @@
 import type { Sql } from './client.js';
+import type { FileInfo } from '../../client/src/wire.js';
+import type { FileSigner } from '../files/signing.js';
+import { urlSigning, type UrlSigning } from './historyReads.js';
 
 /** A message as the edit and delete replies and pushes show it. */
 export interface ChangedMessage {
   id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
   content: string; createdAt: Date; editedAt: Date | null; deletedAt: Date | null;
+  /** The edit's: the message's files (editing keeps them); a delete detaches them. */
+  attachments?: FileInfo[];
 }
 
 /**
@@ -53,7 +58,7 @@ const changeCopy = (sql: Sql) => sql`
   )`;
 
 /** Edit (exported, like delete, for the query-plan checks). */
-export const editStatement = (sql: Sql, me: number, messageId: number, content: string) => sql<ChangeRow[]>`
+export const editStatement = (sql: Sql, me: number, messageId: number, content: string, k: UrlSigning) => sql<ChangeRow[]>`
   with t as (${target(sql, me, messageId)}), upd as (
     update messages m set content = ${content}, edited_at = now(), updated_at = now()
     from t
@@ -63,7 +68,8 @@ export const editStatement = (sql: Sql, me: number, messageId: number, content: 
   select t.deleted_at is null as visible, t.sender_id = ${me} as allowed, exists (select 1 from upd) as changed,
          t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
          coalesce(upd.content, '') as content, t.created_at as "createdAt", upd.edited_at as "editedAt",
-         null::timestamptz as "deletedAt", (select first_name from users where id = ${me}) as "actorName"
+         null::timestamptz as "deletedAt", (select first_name from users where id = ${me}) as "actorName",
+         relay_attachments(t.id, ${k.exp}::bigint, ${k.ipad}::bytea, ${k.opad}::bytea) as attachments
   from t left join upd on true`;
 
 /** Delete: the permission (sender, or a group's owner or admin) is read in the statement that deletes. */
@@ -75,6 +81,10 @@ export const deleteStatement = (sql: Sql, me: number, messageId: number) => sql<
     from allowed a
     where m.id = a.id and m.deleted_at is null
     returning m.id, m.group_id, m.sender_id, m.receiver_id, m.content, m.updated_at, m.deleted_at
+  ), detach as (
+    -- A deleted message loses its files (PROTOCOL.md "Files"): no longer readable through it,
+    -- orphans for the sweeper unless another message carries them.
+    delete from message_attachments where message_id in (select id from upd)
   ), ${changeCopy(sql)}
   select true as visible, exists (select 1 from allowed) as allowed, exists (select 1 from upd) as changed,
          t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
@@ -87,11 +97,11 @@ export const deleteStatement = (sql: Sql, me: number, messageId: number) => sql<
  * role for a group, a side of the dialog), the permission and the change are read and made
  * together, so a role or membership change cannot slip in between check and write.
  */
-export function createEdits(sql: Sql) {
+export function createEdits(sql: Sql, signer: FileSigner) {
   return {
     /** Only the sender edits, and only a message that is not deleted. */
     async editMessage(me: number, messageId: number, content: string): Promise<ChangeOutcome> {
-      const [row] = await editStatement(sql, me, messageId, content);
+      const [row] = await editStatement(sql, me, messageId, content, urlSigning(signer));
       const result = outcome(row);
       // Deleted between the read and the update (a concurrent delete): it is gone.
       return result.kind === 'unchanged' ? { kind: 'not-found' } : result;

@@ -74,23 +74,6 @@ export function createFiles(sql: Sql) {
         where a.message_id = ${messageId} order by a.position`;
     },
 
-    /**
-     * Up to `limit` files that no message carries and that are older than `ttlSeconds`: their rows
-     * are deleted here (returned, so the caller deletes their bytes). A row deleted is 404 at once;
-     * bytes whose delete fails are orphans in storage only, never visible again.
-     */
-    async deleteOrphans(ttlSeconds: number, limit: number): Promise<{ id: string; hasThumbnail: boolean }[]> {
-      return sql<{ id: string; hasThumbnail: boolean }[]>`
-        delete from files where id in (
-          select f.id from files f
-          where f.created_at < now() - make_interval(secs => ${ttlSeconds})
-            and not exists (select 1 from message_attachments a where a.file_id = f.id)
-          order by f.created_at
-          limit ${limit}
-          for update skip locked)
-        returning id, has_thumbnail as "hasThumbnail"`;
-    },
-
     /** Deletes an account's files: their attachments first (they vanish from messages), then the rows. */
     async deleteOwnedBy(ownerId: number): Promise<{ id: string; hasThumbnail: boolean }[]> {
       return sql.begin(async (tx) => {

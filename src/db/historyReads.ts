@@ -1,6 +1,12 @@
 import type { Sql } from './client.js';
 import { createBatcher } from './batch.js';
 import { JsonText } from '../protocol.js';
+import type { FileInfo } from '../../client/src/wire.js';
+import type { FileSigner } from '../files/signing.js';
+
+/** What the statements need to sign attachment URLs in SQL (009_files.sql, relay_attachments). */
+export interface UrlSigning { exp: number; ipad: Buffer; opad: Buffer }
+export const urlSigning = (signer: FileSigner): UrlSigning => ({ exp: signer.expiry(), ...signer.pads });
 
 /*
  * The three history reads (chat list, dialog history, group history), written for speed:
@@ -31,13 +37,14 @@ export interface Page { limit: number; offset: number; beforeId?: number; afterI
 /** getlatestMessageGroup rows (the brief's names), v1.1 fields included. */
 export interface GroupHistoryRow {
   id: number; sender_id: number; senderName: string; group_id: number; created_at: string; content: string;
-  seq: number; editedAt: string | null; deletedAt: string | null;
+  seq: number; editedAt: string | null; deletedAt: string | null; attachments: FileInfo[];
 }
 
 /** getlatestMessageDialog rows (`receverName` sic, the brief's spelling). */
 export interface DialogHistoryRow {
   id: number; sender_id: number; receiver_id: number; receverName: string; senderName: string;
   content: string; created_at: string; seq: number; editedAt: string | null; deletedAt: string | null;
+  attachments: FileInfo[];
 }
 
 /** listLastMessage rows. */
@@ -47,6 +54,7 @@ export interface ChatRow {
   groupId: number | null; groupName: string | null;
   content: string | null; createdAt: string; updatedAt: string | null; deletedAt: string | null;
   seq: number | null; unreadCount: number; lastReadId: number | null; peerLastReadId: number | null;
+  attachmentName: string | null;
 }
 
 /** A group history for a member; null data: not a member (FORBIDDEN). */
@@ -125,7 +133,12 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
              to_char(x.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt",
              to_char(x.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
              case when x.id is not null then x.last_seq end as seq, greatest(x.last_seq - x.read_seq, 0) as "unreadCount",
-             x.read_id as "lastReadId", x.peer_read_id as "peerLastReadId"
+             x.read_id as "lastReadId", x.peer_read_id as "peerLastReadId",
+             -- A message of files only: the chat list shows its first file's name (one key probe,
+             -- only for those).
+             case when x.content = '' and x.deleted_at is null then (
+               select f.name from message_attachments a join files f on f.id = a.file_id
+               where a.message_id = x.id order by a.position limit 1) end as "attachmentName"
     ) r
     where x.pos > v.skip and x.pos <= v.skip + v.take
   ) h on true`;
@@ -135,13 +148,14 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
  * not per message). The caller adds the page's bounds on `m` and `d`. Timestamps are written by
  * PostgreSQL in the exact text `Date.prototype.toISOString` gives.
  */
-const dialogMessages = (sql: Sql) => sql`
+const dialogMessages = (sql: Sql, k: UrlSigning) => sql`
   select m.id, m.sender_id, m.receiver_id,
          case when m.receiver_id = d.user_lo then ulo.first_name else uhi.first_name end as "receverName",
          case when m.sender_id = d.user_lo then ulo.first_name else uhi.first_name end as "senderName",
          m.content, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.seq,
          to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
-         to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"
+         to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
+         relay_attachments(m.id, ${k.exp}::bigint, ${k.ipad}::bytea, ${k.opad}::bytea) as attachments
   from dialogs d
   join users ulo on ulo.id = d.user_lo
   join users uhi on uhi.id = d.user_hi
@@ -149,27 +163,28 @@ const dialogMessages = (sql: Sql) => sql`
     and least(m.sender_id, m.receiver_id) = d.user_lo and greatest(m.sender_id, m.receiver_id) = d.user_hi`;
 
 /** A group message `m` as a reply row's columns. */
-const groupMessageColumns = (sql: Sql) => sql`
+const groupMessageColumns = (sql: Sql, k: UrlSigning) => sql`
   m.id, m.sender_id, (select first_name from users where id = m.sender_id) as "senderName", m.group_id,
   to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.content, m.seq,
   to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
-  to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt"`;
+  to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
+  relay_attachments(m.id, ${k.exp}::bigint, ${k.ipad}::bytea, ${k.opad}::bytea) as attachments`;
 
 /** Newest first, a page of each item's dialog (lo, hi), from its `dialogs` row: the two names are read once there. */
-export const dialogPagesStatement = (sql: Sql, items: readonly DialogPageItem[]) => sql<DataRow[]>`
+export const dialogPagesStatement = (sql: Sql, items: readonly DialogPageItem[], k: UrlSigning) => sql<DataRow[]>`
   select v.ord, coalesce(p.data, '[]') as data
   from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, lo int, hi int, skip bigint, take bigint)
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      ${dialogMessages(sql)}
+      ${dialogMessages(sql, k)}
         and m.seq > d.last_seq - v.skip - v.take and m.seq <= d.last_seq - v.skip
       where d.user_lo = v.lo and d.user_hi = v.hi
     ) h
   ) p on true`;
 
 /** Newest first, a page of each item's group if its user is a member (data null if not). */
-export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[]) => sql<DataRow[]>`
+export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[], k: UrlSigning) => sql<DataRow[]>`
   select v.ord, case when member.ok then coalesce(p.data, '[]') end as data
   from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, "userId" int, "groupId" int, skip bigint, take bigint)
   cross join lateral (
@@ -179,7 +194,7 @@ export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[]) =
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      select ${groupMessageColumns(sql)}
+      select ${groupMessageColumns(sql, k)}
       from groups g
       join messages m on m.group_id = g.id and m.seq > g.last_seq - v.skip - v.take and m.seq <= g.last_seq - v.skip
       where member.ok and g.id = v."groupId"
@@ -200,13 +215,13 @@ function cursor(sql: Sql, page: Page) {
 }
 
 /** One dialog by cursor: `limit` messages older than `beforeId` (newest first) or newer than `afterId` (oldest first). */
-export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: Page) {
+export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: Page, k: UrlSigning) {
   const { bound, order, agg } = cursor(sql, page);
   return sql<{ data: string }[]>`
     select coalesce((
       select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
       from (
-        ${dialogMessages(sql)}
+        ${dialogMessages(sql, k)}
         where d.user_lo = ${Math.min(me, peer)}::int and d.user_hi = ${Math.max(me, peer)}::int ${bound}
         ${order} limit ${page.limit}
       ) h
@@ -214,14 +229,14 @@ export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: 
 }
 
 /** One group by cursor, as dialogCursorStatement; data null if `me` is not a member. */
-export function groupCursorStatement(sql: Sql, me: number, groupId: number, page: Page) {
+export function groupCursorStatement(sql: Sql, me: number, groupId: number, page: Page, k: UrlSigning) {
   const { bound, order, agg } = cursor(sql, page);
   return sql<{ data: string | null }[]>`
     select case when exists (select 1 from group_members gm where gm.group_id = ${groupId} and gm.user_id = ${me})
       then coalesce((
         select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
         from (
-          select ${groupMessageColumns(sql)}
+          select ${groupMessageColumns(sql, k)}
           from messages m
           where m.group_id = ${groupId} ${bound}
           ${order} limit ${page.limit}
@@ -232,13 +247,13 @@ export function groupCursorStatement(sql: Sql, me: number, groupId: number, page
 // Requests per statement, and statements in flight at once per kind (batch.ts).
 const BATCHING = { maxBatch: 100, depth: 2 };
 
-export function createHistoryReads(sql: Sql) {
+export function createHistoryReads(sql: Sql, signer: FileSigner) {
   const chatLists = createBatcher(
     async (items: ChatListItem[]) => inOrder(await chatListStatement(sql, items), items.length), BATCHING);
   const dialogPages = createBatcher(
-    async (items: DialogPageItem[]) => inOrder(await dialogPagesStatement(sql, items), items.length), BATCHING);
+    async (items: DialogPageItem[]) => inOrder(await dialogPagesStatement(sql, items, urlSigning(signer)), items.length), BATCHING);
   const groupPages = createBatcher(
-    async (items: GroupPageItem[]) => inOrder(await groupPagesStatement(sql, items), items.length), BATCHING);
+    async (items: GroupPageItem[]) => inOrder(await groupPagesStatement(sql, items, urlSigning(signer)), items.length), BATCHING);
 
   return {
     /** listLastMessage: `limit` conversations after `offset`, most recent activity first. */
@@ -253,7 +268,7 @@ export function createHistoryReads(sql: Sql) {
         const hi = Math.max(me, peer);
         return new JsonText(await dialogPages({ lo, hi, skip: page.offset, take: page.limit }) ?? '[]');
       }
-      const [row] = await dialogCursorStatement(sql, me, peer, page);
+      const [row] = await dialogCursorStatement(sql, me, peer, page, urlSigning(signer));
       return new JsonText(row?.data ?? '[]');
     },
 
@@ -263,7 +278,7 @@ export function createHistoryReads(sql: Sql) {
         const data = await groupPages({ userId: me, groupId, skip: page.offset, take: page.limit });
         return { data: data === null ? null : new JsonText(data) };
       }
-      const [row] = await groupCursorStatement(sql, me, groupId, page);
+      const [row] = await groupCursorStatement(sql, me, groupId, page, urlSigning(signer));
       return { data: row?.data == null ? null : new JsonText(row.data) };
     },
   };

@@ -3,17 +3,19 @@ import { createSends } from './sends.js';
 import { createReadMarkers } from './readMarkers.js';
 import { createEdits } from './edits.js';
 import { createHistoryReads } from './historyReads.js';
+import type { FileSigner } from '../files/signing.js';
 
 export type { GroupSend, PrivateSend, StoredGroupMessage, StoredPrivateMessage, SendOutcome } from './sends.js';
 
 export type { Page, ChatRow, DialogHistoryRow, GroupHistoryRow, GroupHistory } from './historyReads.js';
 
-export function createMessages(sql: Sql) {
+/** `signer`: message rows carry their files' URLs, signed in the statements that read them. */
+export function createMessages(sql: Sql, signer: FileSigner) {
   return {
     ...createSends(sql),
     ...createReadMarkers(sql),
-    ...createEdits(sql),
-    ...createHistoryReads(sql),
+    ...createEdits(sql, signer),
+    ...createHistoryReads(sql, signer),
   };
 }
 

@@ -6,8 +6,13 @@ import { createBatcher } from './batch.js';
 const INT4 = 23;
 const TEXT = 25;
 
-export interface GroupSend { senderId: number; groupId: number; content: string; clientMessageId: string | null }
-export interface PrivateSend { senderId: number; receiverId: number; content: string; clientMessageId: string | null }
+/** `files`: ids of files the sender uploaded (checked before), in order, stored with the message. */
+export interface GroupSend { senderId: number; groupId: number; content: string; clientMessageId: string | null; files?: readonly string[] }
+export interface PrivateSend { senderId: number; receiverId: number; content: string; clientMessageId: string | null; files?: readonly string[] }
+
+// A send's file ids as one text element (ids are base64url: no commas); null for none.
+const filesOf = (items: readonly { files?: readonly string[] }[]) =>
+  items.map((i) => (i.files && i.files.length > 0 ? i.files.join(',') : null));
 
 export interface StoredGroupMessage {
   id: number; seq: number; groupId: number; senderId: number; content: string; createdAt: Date;
@@ -98,8 +103,9 @@ export function createSends(sql: Sql) {
         ${sql.array(items.map((i) => i.senderId), INT4)}::int[],
         ${sql.array(items.map((i) => i.groupId), INT4)}::int[],
         ${sql.array(items.map((i) => i.content), TEXT)}::text[],
-        ${sql.array(items.map((i) => i.clientMessageId), TEXT)}::text[]
-      ) with ordinality as v(sender_id, group_id, content, client_message_id, ord)
+        ${sql.array(items.map((i) => i.clientMessageId), TEXT)}::text[],
+        ${sql.array(filesOf(items), TEXT)}::text[]
+      ) with ordinality as v(sender_id, group_id, content, client_message_id, files, ord)
     ), fresh as (
       select distinct on (v.sender_id, coalesce('c' || v.client_message_id, 'o' || v.ord)) v.*, u.first_name as sender_name
       from v
@@ -124,6 +130,12 @@ export function createSends(sql: Sql) {
     ), ins as (
       insert into messages (id, seq, sender_id, group_id, content, client_message_id, created_at)
       select id, seq, sender_id, group_id, content, client_message_id, created_at from numbered order by id
+    ), att as (
+      -- The message's files, in the order given (009_files.sql), in the statement that stores it.
+      insert into message_attachments (message_id, position, file_id)
+      select n.id, a.pos, a.file_id from numbered n
+      cross join lateral unnest(string_to_array(n.files, ',')) with ordinality as a(file_id, pos)
+      where n.files is not null
     ), bump as (
       -- The pointer, and the copy of the newest message the chat list reads (its updated_at is
       -- its created_at: both now()).
@@ -167,8 +179,9 @@ export function createSends(sql: Sql) {
         ${sql.array(items.map((i) => i.senderId), INT4)}::int[],
         ${sql.array(items.map((i) => i.receiverId), INT4)}::int[],
         ${sql.array(items.map((i) => i.content), TEXT)}::text[],
-        ${sql.array(items.map((i) => i.clientMessageId), TEXT)}::text[]
-      ) with ordinality as v(sender_id, receiver_id, content, client_message_id, ord)
+        ${sql.array(items.map((i) => i.clientMessageId), TEXT)}::text[],
+        ${sql.array(filesOf(items), TEXT)}::text[]
+      ) with ordinality as v(sender_id, receiver_id, content, client_message_id, files, ord)
     ), fresh as (
       select distinct on (v.sender_id, coalesce('c' || v.client_message_id, 'o' || v.ord)) v.*,
              least(v.sender_id, v.receiver_id) as lo, greatest(v.sender_id, v.receiver_id) as hi,
@@ -195,6 +208,12 @@ export function createSends(sql: Sql) {
     ), ins as (
       insert into messages (id, seq, sender_id, receiver_id, content, client_message_id, created_at)
       select id, seq, sender_id, receiver_id, content, client_message_id, created_at from numbered order by id
+    ), att as (
+      -- The message's files, in the order given (009_files.sql), in the statement that stores it.
+      insert into message_attachments (message_id, position, file_id)
+      select n.id, a.pos, a.file_id from numbered n
+      cross join lateral unnest(string_to_array(n.files, ',')) with ordinality as a(file_id, pos)
+      where n.files is not null
     ), bump as (
       -- One update per dialog row (a row cannot be updated twice in a statement): the pointer and
       -- the copy of the newest message (as for groups), and each side's marker when that side sent
