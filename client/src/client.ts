@@ -3,9 +3,10 @@ import { RelayError } from './errors.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { isExpired, readToken, type TokenInfo } from './token.js';
 import { CatchUp } from './catchup.js';
+import { uploadFile, type UploadData, type UploadOptions } from './upload.js';
 import type { ChatMessage, Conversation } from './messages.js';
 import type {
-  CloseCodes, ConversationRef, ErrorFrame, HistoryPaging, Paging, Params, PushData, PushMessage, PushType,
+  CloseCodes, ConversationRef, ErrorFrame, FileInfo, HistoryPaging, Paging, Params, PushData, PushMessage, PushType,
   ReplyData, RequestType, Role, SuccessFrame,
 } from './wire.js';
 
@@ -38,6 +39,8 @@ export interface RelayClientOptions {
   getToken?: () => string | Promise<string>;
   /** The WebSocket class; defaults to the global one (browsers, Node 22+). In Node 20 pass `ws`'s. */
   WebSocket?: WebSocketConstructor;
+  /** The server's HTTP origin for uploads (default: `url` with ws→http, wss→https, no path). */
+  httpUrl?: string;
   /** Reads and other requests: how long to wait for the reply (default 10 s). */
   requestTimeoutMs?: number;
   /** Sends: how long a send may wait for its reply, offline time included, before it rejects (default 60 s). */
@@ -96,6 +99,17 @@ function newClientMessageId(): string {
  * A Relay WebSocket client: typed requests, typed pushes, reconnects with backoff, sends that
  * are resent after a drop and stored once (clientMessageId), and catch-up of what was missed.
  */
+export interface SendOptions {
+  clientMessageId?: string;
+  /** v1.2: files to attach (as uploadFile returned them, or their ids). */
+  attachments?: readonly (FileInfo | string)[];
+}
+
+const filesOf = (opts: SendOptions): { attachments?: string[] } =>
+  opts.attachments && opts.attachments.length > 0
+    ? { attachments: opts.attachments.map((f) => (typeof f === 'string' ? f : f.id)) }
+    : {};
+
 export class RelayClient extends Emitter<RelayEvents> {
   private readonly opts: RelayClientOptions;
   private readonly WS: WebSocketConstructor;
@@ -164,11 +178,22 @@ export class RelayClient extends Emitter<RelayEvents> {
   createGroup(groupName: string) { return this.request('newGroup', { groupName }); }
   addToGroup(groupId: number, userId: number) { return this.request('addUserInGroup', { groupId, userId }); }
   leaveGroup(groupId: number) { return this.request('leaveGroup', { groupId }); }
-  sendPrivate(receiverId: number, content: string, opts: { clientMessageId?: string } = {}) {
-    return this.send('privateMessage', { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() }) as Promise<ReplyData<'privateMessage'>>;
+  /** `attachments`: files from `uploadFile` (or their ids), up to 10; `content` may then be "". */
+  sendPrivate(receiverId: number, content: string, opts: SendOptions = {}) {
+    return this.send('privateMessage', { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId(), ...filesOf(opts) }) as Promise<ReplyData<'privateMessage'>>;
   }
-  sendToGroup(groupId: number, content: string, opts: { clientMessageId?: string } = {}) {
-    return this.send('messageInGroup', { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() }) as Promise<ReplyData<'messageInGroup'>>;
+  sendToGroup(groupId: number, content: string, opts: SendOptions = {}) {
+    return this.send('messageInGroup', { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId(), ...filesOf(opts) }) as Promise<ReplyData<'messageInGroup'>>;
+  }
+
+  /**
+   * Uploads a file (a browser File/Blob, a Node Buffer or stream) with this client's token;
+   * resolves with the stored `file` to pass in `attachments`. Its `url`/`thumbnailUrl` are signed
+   * paths on the server (prefix them with the server's origin outside a page it serves).
+   */
+  uploadFile(data: UploadData, name: string, opts: UploadOptions = {}): Promise<FileInfo> {
+    const base = this.opts.httpUrl ?? this.opts.url.replace(/^ws(s?):\/\/([^/]+).*$/, 'http$1://$2');
+    return uploadFile(base.replace(/\/+$/, ''), this.token, data, name, opts);
   }
   markRead(conversation: ConversationRef, messageId: number) { return this.request('markRead', { ...conversation, messageId }); }
   editMessage(messageId: number, content: string) { return this.request('editMessage', { messageId, content }); }
