@@ -16,3 +16,15 @@ export async function openStorage(config: Config): Promise<FileStorage> {
   const { createLocalStorage } = await import('./local.js');
   return createLocalStorage(config.FILES_DIR ?? path.join(config.DATA_DIR, 'files'));
 }
+
+/**
+ * Where browsers fetch file bytes from besides this server: the bucket's origin when downloads are
+ * 302s to presigned S3 URLs (path style: the endpoint's; else the bucket's own host), for the web
+ * app's CSP.
+ */
+export function storageOrigins(config: Config): string[] {
+  if (!config.S3_BUCKET) return [];
+  if (!config.S3_ENDPOINT) return [`https://${config.S3_BUCKET}.s3.${config.S3_REGION}.amazonaws.com`];
+  const endpoint = new URL(config.S3_ENDPOINT);
+  return [config.S3_FORCE_PATH_STYLE ? endpoint.origin : `${endpoint.protocol}//${config.S3_BUCKET}.${endpoint.host}`];
+}

@@ -1,5 +1,6 @@
-import type { ChatMessage, ConversationRef, RelayClient } from 'relay-client';
+import type { ChatMessage, ConversationRef, FileInfo, RelayClient } from 'relay-client';
 import { h, timeOf, describe, KeyedList } from './dom.js';
+import { attachmentsView } from './files.js';
 
 export type Active = { kind: 'dialog'; peerId: number; name: string } | { kind: 'group'; groupId: number; name: string };
 
@@ -59,10 +60,12 @@ export class ConversationView {
       ? (await this.client.dialogHistory(a.peerId, paging)).map((r): ChatMessage => ({
           id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: r.receiver_id, groupId: null,
           content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
+          attachments: r.attachments ?? [],
         }))
       : (await this.client.groupHistory(a.groupId, paging)).map((r): ChatMessage => ({
           id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: null, groupId: r.group_id,
           content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
+          attachments: r.attachments ?? [],
         }));
     return rows.reverse();
   }
@@ -106,21 +109,23 @@ export class ConversationView {
     this.render(false);
   }
 
-  async send(content: string): Promise<void> {
+  async send(content: string, attachments: FileInfo[] = []): Promise<void> {
     const a = this.active;
     const temp: UiMessage = {
       key: `p${++this.pendingSeq}`, id: 0, seq: null, senderId: this.me, senderName: null,
       receiverId: a.kind === 'dialog' ? a.peerId : null, groupId: a.kind === 'group' ? a.groupId : null,
-      content, createdAt: new Date().toISOString(), editedAt: null, deletedAt: null, status: 'pending',
+      content, createdAt: new Date().toISOString(), editedAt: null, deletedAt: null, status: 'pending', attachments,
     };
     this.messages.push(temp);
     this.render(true);
     try {
-      const stored = a.kind === 'dialog' ? await this.client.sendPrivate(a.peerId, content) : await this.client.sendToGroup(a.groupId, content);
+      const stored = a.kind === 'dialog'
+        ? await this.client.sendPrivate(a.peerId, content, { attachments })
+        : await this.client.sendToGroup(a.groupId, content, { attachments });
       this.messages = this.messages.filter((x) => x !== temp && !(x.id === stored.id && x.status === 'sent'));
       // Sending moves the sender's own read marker (PROTOCOL.md): no markRead for it.
       this.myLastReadId = Math.max(this.myLastReadId, stored.id);
-      this.add({ ...temp, id: stored.id, seq: stored.seq ?? null, createdAt: stored.createdAt });
+      this.add({ ...temp, id: stored.id, seq: stored.seq ?? null, createdAt: stored.createdAt, attachments: stored.attachments ?? attachments });
       this.hooks.onChanged();
     } catch (err) {
       temp.status = 'failed';
@@ -137,7 +142,7 @@ export class ConversationView {
 
   async remove(id: number): Promise<void> {
     const m = await this.client.deleteMessage(id);
-    this.update(id, { content: '', deletedAt: m.deletedAt });
+    this.update(id, { content: '', deletedAt: m.deletedAt, attachments: [] });
   }
 
   /** Moves the read marker to the newest stored message while the page is visible. */
@@ -166,7 +171,7 @@ export class ConversationView {
   /** Everything `item` draws a message from. */
   private lookOf(m: UiMessage): string {
     const read = this.active.kind === 'dialog' && m.id <= this.peerLastReadId;
-    return JSON.stringify([m.id, m.status, m.error, m.content, m.editedAt, m.deletedAt, m.createdAt, m.senderName, read]);
+    return JSON.stringify([m.id, m.status, m.error, m.content, m.editedAt, m.deletedAt, m.createdAt, m.senderName, read, m.attachments.map((f) => f.id)]);
   }
 
   private item(m: UiMessage): HTMLElement {
@@ -187,7 +192,8 @@ export class ConversationView {
       : null;
     return h('li', { class: `msg ${mine ? 'mine' : 'theirs'}${deleted ? ' deleted' : ''}`, 'data-id': m.status === 'sent' ? m.id : null, 'data-key': m.key },
       !mine && this.active.kind === 'group' ? h('span', { class: 'who' }, m.senderName ?? `#${m.senderId}`) : null,
-      h('span', { class: 'text' }, deleted ? 'Message deleted' : m.content),
+      deleted || m.content !== '' ? h('span', { class: 'text' }, deleted ? 'Message deleted' : m.content) : null,
+      deleted ? null : attachmentsView(m.attachments),
       h('span', { class: 'meta' },
         m.editedAt && !deleted ? h('span', { class: 'edited' }, 'edited') : null,
         h('time', { datetime: m.createdAt }, timeOf(m.createdAt)),
