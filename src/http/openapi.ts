@@ -4,6 +4,7 @@ import { SignUpBody, LoginBody } from './routes/auth.js';
 import { ProfilePatchBody, PasswordBody } from './routes/profile.js';
 import { handlers } from '../ws/handlers/index.js';
 import { conversationPushes, conversationReplies } from './wsDocs.js';
+import { attachmentDocs, FileSchema, filePaths } from './filesDocs.js';
 
 // Checks written as functions (white space, code points) have no JSON Schema form; the
 // descriptions carry them instead.
@@ -76,17 +77,18 @@ export function buildOpenApi(): object {
         'The WebSocket request schemas are under `components.schemas.ws_*` and `x-websocket-messages`; the reply data ' +
         'of the v1.1 types under `x-websocket-replies`, and the data of the v1.1 pushes under `x-websocket-pushes` ' +
         '(seq, read markers, edit and delete included). ' +
-        '`typing` and `markRead` take exactly one of `receiverId` or `groupId`.',
+        '`typing` and `markRead` take exactly one of `receiverId` or `groupId`. ' +
+        'v1.2 files: `POST /files` uploads, `GET /files/{id}` (and `/thumbnail`) downloads, and sends take `attachments`.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
-        User, Error: ErrorBody,
+        User, Error: ErrorBody, File: FileSchema,
         ...Object.fromEntries(Object.entries(wsMessages).map(([k, s]) => [`ws_${k}`, s])),
       },
     },
     'x-websocket-messages': wsMessages,
-    'x-websocket-replies': { ...wsReplies, ...conversationReplies },
+    'x-websocket-replies': { ...wsReplies, ...conversationReplies, ...attachmentDocs },
     'x-websocket-pushes': { ...wsPushes, ...conversationPushes },
     paths: {
       '/auth/sign-up': { post: { summary: 'Create an account', requestBody: body(SignUpBody),
@@ -108,6 +110,7 @@ export function buildOpenApi(): object {
           { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 } },
         ],
         responses: { 200: ok('Accounts', { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, firstName: { type: 'string' }, lastName: { type: ['string', 'null'] } } } }), ...errors(400, 401) } } },
+      ...filePaths,
       '/api/': { get: { summary: 'This documentation (Swagger UI)', responses: { 200: { description: 'HTML page', content: { 'text/html': {} } } } } },
       '/api/openapi.json': { get: { summary: 'This OpenAPI document', responses: { 200: ok('OpenAPI 3.1 document', { type: 'object' }) } } },
       '/health': { get: { summary: 'Liveness', responses: { 200: ok('Up') } } },
