@@ -19,11 +19,14 @@ import { privateScenario } from './scenarios/private.js';
 import { historyScenario } from './scenarios/history.js';
 import { typingScenario } from './scenarios/typing.js';
 import { soakScenario } from './scenarios/soak.js';
+import { uploadScenario } from './scenarios/upload.js';
+import { thumbnailScenario } from './scenarios/thumbnail.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/types.js';
 
 /** A scenario with its parameters fixed: no generic parameter left, so all of them fit one registry. */
 interface Prepared {
   params: object;
+  serverEnv: Readonly<Record<string, string>>;
   description: string;
   budgetMs: number;
   run(context: ScenarioContext): Promise<ScenarioOutcome>;
@@ -31,7 +34,7 @@ interface Prepared {
 
 function prepare<P extends object>(scenario: Scenario<P>, cli: Cli): Prepared {
   const params = scenario.configure(cli);
-  return { params, description: scenario.describe(params), budgetMs: scenario.budgetMs(params), run: (context) => scenario.run(context, params) };
+  return { params, serverEnv: scenario.serverEnv ?? {}, description: scenario.describe(params), budgetMs: scenario.budgetMs(params), run: (context) => scenario.run(context, params) };
 }
 
 const registry: Record<ScenarioName, (cli: Cli) => Prepared> = {
@@ -41,6 +44,8 @@ const registry: Record<ScenarioName, (cli: Cli) => Prepared> = {
   history: (cli) => prepare(historyScenario, cli),
   typing: (cli) => prepare(typingScenario, cli),
   soak: (cli) => prepare(soakScenario, cli),
+  upload: (cli) => prepare(uploadScenario, cli),
+  thumbnail: (cli) => prepare(thumbnailScenario, cli),
 };
 
 const BUSY_WARNING_CORES = 0.25;
@@ -81,7 +86,7 @@ async function runOne(cli: Cli, name: ScenarioName, base: Omit<ResultLine, 'scen
     console.warn(`   warning: ${round2(background)} cores already busy before the run (other processes): figures will be low and noisy`);
   }
   const started = performance.now();
-  const env = await prepareEnv(cli.harness);
+  const env = await prepareEnv({ ...cli.harness, serverEnv: { ...scenario.serverEnv, ...cli.harness.serverEnv } });
   let outcome;
   try {
     outcome = await withDeadline(scenario.run({ env, procs: cli.procs, deadline: Date.now() + budget }), budget + 5_000, name);
@@ -100,7 +105,7 @@ async function runOne(cli: Cli, name: ScenarioName, base: Omit<ResultLine, 'scen
       nodes: cli.harness.nodes,
       broker: cli.harness.broker === null ? null : { kind: cli.harness.broker, shards: cli.harness.broker === 'redis-cluster' ? cli.harness.shards : 1 },
       external: cli.harness.external !== null,
-      serverEnv: cli.harness.external === null ? { ...BENCH_SERVER_ENV, ...cli.harness.serverEnv } : null,
+      serverEnv: cli.harness.external === null ? { ...BENCH_SERVER_ENV, ...scenario.serverEnv, ...cli.harness.serverEnv } : null,
       ...scenario.params,
     },
     figures: outcome.figures,

@@ -20,8 +20,11 @@ export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
 /** What `npm run bench` runs without a scenario named. */
 export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history', 'typing'];
 
-/** Runs only when named: it takes minutes and the machine's whole open-file budget. */
-export const ON_REQUEST: readonly ScenarioName[] = ['soak'];
+/**
+ * Run only when named: soak takes minutes and the machine's whole open-file budget; upload and
+ * thumbnail measure files (gigabytes of disk writes, seconds of image decoding), not the send path.
+ */
+export const ON_REQUEST: readonly ScenarioName[] = ['soak', 'upload', 'thumbnail'];
 
 export type Preset = 'quick' | 'full' | 'smoke';
 

@@ -20,6 +20,8 @@ export interface ScenarioOutcome {
 
 export interface Scenario<Params extends object> {
   name: ScenarioName;
+  /** Server settings this scenario needs (under --server-env, which may override them). */
+  serverEnv?: Readonly<Record<string, string>>;
   /** Preset sizes merged with the command line's overrides. */
   configure(cli: Cli): Params;
   describe(params: Params): string;
