@@ -3,7 +3,8 @@ import { pushType } from './protocol.js';
 
 // The push events of PROTOCOL.md; anything else is counted as "other" (labels stay few).
 const PUSH_TYPES = new Set(['privateMessage', 'messageInGroup', 'addUserInGroup', 'leaveGroup', 'newGroup',
-  'typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage']);
+  'typing', 'presence', 'renameGroup', 'removeUserFromGroup', 'setMemberRole', 'markRead', 'editMessage', 'deleteMessage',
+  'addReaction', 'removeReaction', 'pinMessage', 'unpinMessage']);
 
 /** What the database client tells about itself (db/client.ts DbStats), read when scraped. */
 export interface DbGauges {

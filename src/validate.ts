@@ -116,3 +116,26 @@ export const conversation = {
 export const exactlyOneConversation = <T extends { receiverId?: number | null | undefined; groupId?: number | null | undefined }>(p: T): boolean =>
   (p.receiverId == null) !== (p.groupId == null);
 export const EXACTLY_ONE_CONVERSATION = 'Give exactly one of receiverId or groupId';
+
+/** v1.2 `replyToId`: a message id (the statement checks it is in the same conversation). */
+export const replyToId = v.optional(messageId('replyToId'));
+
+/**
+ * v1.2 `mentions`: user ids, a repeated one counted once, at most 50 distinct; sorted ascending and
+ * deduplicated here (the send statement drops those that are not current members).
+ */
+export const mentions = v.optional(
+  v.pipe(
+    v.array(id32('mentions[]'), 'mentions must be an array of user ids'),
+    v.transform((ids) => [...new Set(ids)].sort((a, b) => a - b)),
+    v.maxLength(50, 'mentions must hold at most 50 distinct user ids'),
+  ),
+);
+
+/** v1.2 `emoji`: 1..16 code points, no white space or control characters (not checked against the emoji list). */
+export const emoji = v.pipe(
+  v.string('emoji must be a string'),
+  v.check(storable, 'emoji must be valid Unicode text without NUL characters'),
+  v.check((s) => s.length > 0 && codePoints(s) <= 16, 'emoji must be 1 to 16 characters'),
+  v.check((s) => !/[\s\p{Cc}]/u.test(s), 'emoji must not contain white space or control characters'),
+);

@@ -164,12 +164,15 @@ test('v1.1: unread badge, presence dot, typing, double tick, edit, delete, membe
   await msg(alice, 'Yes, I am').waitFor();
 
   // Alice edits, then deletes her message; Bob sees both.
+  // Message actions show on hover (or keyboard focus, or a long press on a phone), not permanently.
+  await msg(alice, 'Are you there?').hover();
   await msg(alice, 'Are you there?').getByRole('button', { name: 'Edit message' }).click();
   await alice.locator('.edit-bar').waitFor();
   await alice.locator('#composer').fill('Are you still there?');
   await alice.locator('#composer').press('Enter');
   await msg(bob, 'Are you still there?').locator('.edited').waitFor();
   await shot('bob-sees-edit', bob);
+  await msg(alice, 'Are you still there?').hover();
   await msg(alice, 'Are you still there?').getByRole('button', { name: 'Delete message' }).click();
   await msg(bob, 'Message deleted').waitFor();
   assert.equal(await msg(bob, 'Are you still there?').count(), 0);

@@ -17,9 +17,12 @@ import { createGroups } from '../src/db/groups.js';
 import { createPresenceStore } from '../src/db/presence.js';
 import { dialogMarksStatement, groupMarksStatement } from '../src/db/readMarkers.js';
 import { deleteStatement, editStatement } from '../src/db/edits.js';
+import { groupSendStatement, privateSendStatement } from '../src/db/sends.js';
+import { reactionStatement } from '../src/db/reactions.js';
+import { dialogPinnedStatement, groupPinnedStatement, pinLockStatement, pinStatement, unpinStatement } from '../src/db/pins.js';
 import type { Sql } from '../src/db/client.js';
 import { createSigner } from '../src/files/signing.js';
-import { urlSigning } from '../src/db/historyReads.js';
+import { urlSigning } from '../src/db/messageRows.js';
 
 // Message rows sign their files' URLs in the statement: the plans are read with real parameters.
 const SIGNING = urlSigning(createSigner('explain-test-secret-'.repeat(3), 3600));
@@ -85,6 +88,12 @@ before(async () => {
       last_updated_at = m.updated_at, last_deleted_at = m.deleted_at from messages m where m.id = g.last_message_id;
     update dialogs d set last_sender_id = m.sender_id, last_content = m.content, last_created_at = m.created_at,
       last_updated_at = m.updated_at, last_deleted_at = m.deleted_at from messages m where m.id = d.last_message_id;
+    -- v1.2 (007): one message in ten replies to the one before it, a third carry reactions, a few are
+    -- pinned, and members have unread mentions.
+    update messages set reply_to_id = id - 1 where id % 10 = 0;
+    update messages set reactions = jsonb_build_array(jsonb_build_array('👍', jsonb_build_array(sender_id, 1 + sender_id % 7))) where id % 3 = 0;
+    update messages set pinned_at = created_at, pinned_by = sender_id where id % 997 = 0;
+    update group_members set mention_seqs = array[3, 4, 5]::bigint[] where user_id % 4 = 0;
   `);
   await sql.unsafe('analyze');
 });
@@ -234,7 +243,7 @@ async function assertHistoryIndexed(name: string, lastId: number, build: (page: 
 /** The statement the server runs for one request of that page (pages by number are batched, cursors are not). */
 const dialogQuery = (me: number, peer: number, page: Page): unknown =>
   page.beforeId === undefined && page.afterId === undefined
-    ? dialogPagesStatement(sql, [{ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }], SIGNING)
+    ? dialogPagesStatement(sql, [{ me, lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }], SIGNING)
     : dialogCursorStatement(sql, me, peer, page, SIGNING);
 
 const groupQuery = (me: number, groupId: number, page: Page): unknown =>
@@ -267,7 +276,7 @@ test('the batched history reads stay on their generic plans', async () => {
       const n = 1 + (i % 3);
       const users = Array.from({ length: n }, (_, k) => me + k);
       await chatListStatement(c, users.map((userId) => ({ userId, skip: 0, take: 20 })));
-      await dialogPagesStatement(c, users.map(() => ({ lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })), SIGNING);
+      await dialogPagesStatement(c, users.map(() => ({ me, lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })), SIGNING);
       await groupPagesStatement(c, users.map((userId) => ({ userId, groupId, skip: 0, take: 20 })), SIGNING);
     }
     const rows = await conn<{ statement: string; generic: number; custom: number }[]>`
@@ -322,6 +331,56 @@ test('presence: getPresence visibility and the push recipients read through inde
   const ids = [peer, me + 1, me + 500, 3];
   assertIndexedOn('visible [bound parameters]', await explainBound(presence.visible(me, ids)), V11_TABLES);
   assertIndexedOn('partners [bound parameters]', await explainBound(presence.partners([me, peer, 17])), V11_TABLES);
+});
+
+test('v1.2: sends with replies and mentions, reactions, pins and getPinned reach messages through indexes only', async () => {
+  const { me, peer, groupId } = await pickUser();
+  const [g] = await sql<{ id: number }[]>`select last_message_id as id from groups where id = ${groupId}`;
+  const [d] = await sql<{ id: number }[]>`select last_message_id as id from dialogs where user_lo = ${me} and user_hi = ${peer}`;
+  const [other] = await sql<{ user_id: number }[]>`select user_id from group_members where group_id = ${groupId} and user_id <> ${me} limit 1`;
+  // Sends are batched (array parameters): bound parameters only, and plain EXPLAIN plans them without writing.
+  const sends: [string, () => unknown][] = [
+    ['messageInGroup with replyToId and mentions', () => groupSendStatement(sql, [
+      { senderId: me, groupId, content: 'x', clientMessageId: null, replyToId: g!.id, mentions: [other!.user_id, 7] },
+      { senderId: other!.user_id, groupId, content: 'y', clientMessageId: 'c1', replyToId: null, mentions: null },
+    ])],
+    ['privateMessage with replyToId', () => privateSendStatement(sql, [
+      { senderId: me, receiverId: peer, content: 'x', clientMessageId: null, replyToId: d!.id },
+      { senderId: peer, receiverId: me, content: 'y', clientMessageId: 'c2', replyToId: null },
+    ])],
+  ];
+  for (const [label, build] of sends) {
+    const plan = await explainBound(build());
+    assertNoSeqScanOnMessages(`${label} [bound parameters]`, plan);
+    assertIndexedOn(`${label} [bound parameters]`, plan, V11_TABLES);
+  }
+  const statements: [string, () => unknown][] = [
+    ['addReaction', () => reactionStatement(sql, me, g!.id, '👍', 'add')],
+    ['removeReaction', () => reactionStatement(sql, me, d!.id, '👍', 'remove')],
+    ['pinMessage lock (group)', () => pinLockStatement(sql, me, g!.id)],
+    ['pinMessage lock (dialog)', () => pinLockStatement(sql, me, d!.id)],
+    ['pinMessage', () => pinStatement(sql, me, g!.id)],
+    ['unpinMessage', () => unpinStatement(sql, me, d!.id)],
+    ['getPinned (group)', () => groupPinnedStatement(sql, me, groupId, SIGNING)],
+    ['getPinned (dialog)', () => dialogPinnedStatement(sql, me, peer, SIGNING)],
+  ];
+  for (const [label, build] of statements) {
+    assertNoSeqScanOnMessages(`${label} [bound parameters]`, await explainBound(build()));
+    const query = () => build() as Pending;
+    const generic = await explainGeneric(query(), await parametersOf(query));
+    assertNoSeqScanOnMessages(`${label} [generic plan]`, generic);
+    assertIndexedOn(`${label} [generic plan]`, generic, V11_TABLES);
+  }
+  // The pins are counted and listed from their partial indexes.
+  for (const [label, build, index] of [
+    ['pinMessage (group)', () => pinStatement(sql, me, g!.id), 'messages_group_pinned_idx'],
+    ['pinMessage (dialog)', () => pinStatement(sql, me, d!.id), 'messages_dialog_pinned_idx'],
+    ['getPinned (group)', () => groupPinnedStatement(sql, me, groupId, SIGNING), 'messages_group_pinned_idx'],
+    ['getPinned (dialog)', () => dialogPinnedStatement(sql, me, peer, SIGNING), 'messages_dialog_pinned_idx'],
+  ] as const) {
+    const plan = await explainBound(build());
+    assert.ok([...nodes(plan)].some((n) => n['Index Name'] === index), `${label}: reads ${index}\n${render(plan)}`);
+  }
 });
 
 test('markRead, editMessage and deleteMessage reach messages through indexes only', async () => {

@@ -9,7 +9,7 @@ const fx = useRelay('ws_chatlist', { AUTH_RATE_PER_MINUTE: '100000' });
 const { connect } = fx;
 
 // v1's fields plus v1.1's seq, unreadCount, lastReadId and peerLastReadId.
-const ROW_KEYS = ['attachmentName', 'content', 'createdAt', 'deletedAt', 'groupId', 'groupName', 'id', 'lastReadId', 'peerLastReadId', 'receiverId', 'receiverName', 'senderId', 'senderName', 'seq', 'unreadCount', 'updatedAt'];
+const ROW_KEYS = ['attachmentName', 'content', 'createdAt', 'deletedAt', 'groupId', 'groupName', 'id', 'lastReadId', 'mentionCount', 'peerLastReadId', 'receiverId', 'receiverName', 'senderId', 'senderName', 'seq', 'unreadCount', 'updatedAt'];
 
 async function list(c: Client, params: Record<string, unknown> = {}): Promise<any[]> {
   const rows = await ok(c, 'listLastMessage', params);
@@ -49,22 +49,22 @@ test('one row per conversation, newest activity first, with the exact row shapes
   assert.deepEqual(emptyRow, {
     id: null, senderId: null, senderName: null, receiverId: null, receiverName: null,
     groupId: empty.groupId, groupName: 'Empty', content: null, createdAt: empty.createdAt, updatedAt: null, deletedAt: null,
-    seq: null, unreadCount: 0, lastReadId: null, peerLastReadId: null, attachmentName: null,
+    seq: null, unreadCount: 0, lastReadId: null, peerLastReadId: null, mentionCount: 0, attachmentName: null,
   }, 'an empty group: message fields null, createdAt = when the caller joined');
   assert.deepEqual(groupRow, {
     id: gm.id, senderId: b.id, senderName: 'Max', receiverId: null, receiverName: null,
     groupId: g.groupId, groupName: 'Chat', content: 'g1', createdAt: gm.createdAt, updatedAt: groupRow.updatedAt, deletedAt: null,
-    seq: 1, unreadCount: 1, lastReadId: null, peerLastReadId: null, attachmentName: null,
+    seq: 1, unreadCount: 1, lastReadId: null, peerLastReadId: null, mentionCount: 0, attachmentName: null,
   });
   assert.deepEqual(cRow, {
     id: ca.id, senderId: c.id, senderName: 'Nia', receiverId: a.id, receiverName: 'Lina',
     groupId: null, groupName: null, content: 'ca1', createdAt: ca.createdAt, updatedAt: cRow.updatedAt, deletedAt: null,
-    seq: 1, unreadCount: 1, lastReadId: null, peerLastReadId: ca.id, attachmentName: null,
+    seq: 1, unreadCount: 1, lastReadId: null, peerLastReadId: ca.id, mentionCount: 0, attachmentName: null,
   });
   assert.deepEqual(bRow, {
     id: ab.id, senderId: a.id, senderName: 'Lina', receiverId: b.id, receiverName: 'Max',
     groupId: null, groupName: null, content: 'ab1', createdAt: ab.createdAt, updatedAt: bRow.updatedAt, deletedAt: null,
-    seq: 1, unreadCount: 0, lastReadId: ab.id, peerLastReadId: null, attachmentName: null,
+    seq: 1, unreadCount: 0, lastReadId: ab.id, peerLastReadId: null, mentionCount: 0, attachmentName: null,
   });
   for (const r of [groupRow, cRow, bRow]) assert.match(r.updatedAt, /^\d{4}-\d\d-\d\dT.*Z$/);
 

@@ -1,6 +1,6 @@
 // PROTOCOL.md v1.2 "Files", the messaging side: attachments on privateMessage and messageInGroup
 // (sender's own files only, up to 10, content may then be ""), in every message row (send
-// replies, pushes, both histories, edits; the chat list names the first file of a files-only
+// replies, pushes, both histories, edits, pinned lists; the chat list names the first file of a files-only
 // message), reading by conversation members only (a member who left or was removed cannot),
 // a deleted message losing its files, the orphan sweeper, and account deletion.
 //
@@ -85,6 +85,10 @@ test('a dialog message with files: reply, push and both sides\' history carry th
     const chat = (await ok(conn, 'listLastMessage', {})).find((r: any) => r.id === data.id);
     assert.equal(chat.attachmentName, 'cat.png', 'the chat list names the first file of a files-only message');
   }
+  // Pinned rows are message rows too (v1.2 "Pins"): they carry the files.
+  await ok(a1, 'pinMessage', { messageId: data.id });
+  const [pinned] = await ok(b1, 'getPinned', { receiverId: a.id });
+  assert.deepEqual(pinned.attachments.map((f: any) => f.id), [image.id, doc.id]);
   // A send with both: content stays, attachmentName is null.
   const both = await ok(a1, 'privateMessage', { receiverId: b.id, content: 'see this', attachments: [doc.id] });
   assert.equal((await ok(a1, 'listLastMessage', {})).find((r: any) => r.id === both.id).attachmentName, null);

@@ -178,12 +178,18 @@ export class RelayClient extends Emitter<RelayEvents> {
   createGroup(groupName: string) { return this.request('newGroup', { groupName }); }
   addToGroup(groupId: number, userId: number) { return this.request('addUserInGroup', { groupId, userId }); }
   leaveGroup(groupId: number) { return this.request('leaveGroup', { groupId }); }
-  /** `attachments`: files from `uploadFile` (or their ids), up to 10; `content` may then be "". */
-  sendPrivate(receiverId: number, content: string, opts: SendOptions = {}) {
-    return this.send('privateMessage', { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId(), ...filesOf(opts) }) as Promise<ReplyData<'privateMessage'>>;
+  /** `replyToId` (v1.2): a message of this dialog to reply to; `attachments`: files from `uploadFile` (or their ids), up to 10: `content` may then be "". */
+  sendPrivate(receiverId: number, content: string, opts: SendOptions & { replyToId?: number } = {}) {
+    const params: Params<'privateMessage'> = { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId(), ...filesOf(opts) };
+    if (opts.replyToId !== undefined) params.replyToId = opts.replyToId;
+    return this.send('privateMessage', params) as Promise<ReplyData<'privateMessage'>>;
   }
-  sendToGroup(groupId: number, content: string, opts: SendOptions = {}) {
-    return this.send('messageInGroup', { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId(), ...filesOf(opts) }) as Promise<ReplyData<'messageInGroup'>>;
+  /** `replyToId` (v1.2): a message of this group to reply to; `mentions`: member ids (others are dropped by the server); `attachments` as for sendPrivate. */
+  sendToGroup(groupId: number, content: string, opts: SendOptions & { replyToId?: number; mentions?: number[] } = {}) {
+    const params: Params<'messageInGroup'> = { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId(), ...filesOf(opts) };
+    if (opts.replyToId !== undefined) params.replyToId = opts.replyToId;
+    if (opts.mentions !== undefined) params.mentions = opts.mentions;
+    return this.send('messageInGroup', params) as Promise<ReplyData<'messageInGroup'>>;
   }
 
   /**
@@ -205,6 +211,12 @@ export class RelayClient extends Emitter<RelayEvents> {
   renameGroup(groupId: number, groupName: string) { return this.request('renameGroup', { groupId, groupName }); }
   removeFromGroup(groupId: number, userId: number) { return this.request('removeUserFromGroup', { groupId, userId }); }
   setMemberRole(groupId: number, userId: number, role: Exclude<Role, 'owner'>) { return this.request('setMemberRole', { groupId, userId, role }); }
+  addReaction(messageId: number, emoji: string) { return this.request('addReaction', { messageId, emoji }); }
+  removeReaction(messageId: number, emoji: string) { return this.request('removeReaction', { messageId, emoji }); }
+  pinMessage(messageId: number) { return this.request('pinMessage', { messageId }); }
+  unpinMessage(messageId: number) { return this.request('unpinMessage', { messageId }); }
+  /** The conversation's pinned messages as its history rows (plus pinnedAt, pinnedBy), most recently pinned first. */
+  getPinned(conversation: ConversationRef) { return this.request('getPinned', conversation); }
 
   /**
    * Any request by its type. Made while disconnected, it waits for the connection (within its

@@ -11,5 +11,6 @@ export type { BackoffOptions } from './backoff.js';
 export { readToken } from './token.js';
 export type { TokenInfo } from './token.js';
 export { conversationKey, conversationOf } from './messages.js';
+export { applyReaction } from './reactions.js';
 export type { ChatMessage, Conversation } from './messages.js';
 export type * from './wire.js';

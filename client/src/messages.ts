@@ -1,4 +1,4 @@
-import type { DialogHistoryRow, FileInfo, GroupHistoryRow, GroupMessageData, PrivateMessageData, PushData } from './wire.js';
+import type { DialogHistoryRow, FileInfo, GroupHistoryRow, GroupMessageData, PrivateMessageData, PushData, Reaction, ReplyTo } from './wire.js';
 
 /** A message in one shape, whatever it came from (a push, a send's reply, a history row). */
 export interface ChatMessage {
@@ -16,6 +16,12 @@ export interface ChatMessage {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** v1.2: the message it replies to, as it was when this shape was read (null: none, or a v1.1 server). */
+  replyTo: ReplyTo | null;
+  /** v1.2: mentioned members ([] in dialogs, when none, or from a v1.1 server). */
+  mentions: number[];
+  /** v1.2: [] for a new message; from history rows as the reader sees them (keep up with applyReaction). */
+  reactions: Reaction[];
   /** v1.2: its files (`[]` when none, or from a server without files). */
   attachments: FileInfo[];
 }
@@ -33,22 +39,24 @@ export function conversationOf(m: Pick<ChatMessage, 'senderId' | 'receiverId' | 
 
 export const fromPrivate = (d: PrivateMessageData, senderName: string | null): ChatMessage => ({
   id: d.id, seq: d.seq ?? null, senderId: d.senderId, senderName, receiverId: d.receiverId, groupId: null,
-  content: d.content, createdAt: d.createdAt, editedAt: null, deletedAt: null, attachments: d.attachments ?? [],
+  content: d.content, createdAt: d.createdAt, editedAt: null, deletedAt: null,
+  replyTo: d.replyTo ?? null, mentions: d.mentions ?? [], reactions: [], attachments: d.attachments ?? [],
 });
 
 export const fromGroup = (d: GroupMessageData | PushData<'messageInGroup'>, senderName: string | null): ChatMessage => ({
   id: d.id, seq: d.seq ?? null, senderId: d.senderId, senderName, receiverId: null, groupId: d.groupId,
-  content: d.content, createdAt: d.createdAt, editedAt: null, deletedAt: null, attachments: d.attachments ?? [],
+  content: d.content, createdAt: d.createdAt, editedAt: null, deletedAt: null,
+  replyTo: d.replyTo ?? null, mentions: d.mentions ?? [], reactions: [], attachments: d.attachments ?? [],
 });
 
 export const fromDialogRow = (r: DialogHistoryRow): ChatMessage => ({
   id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: r.receiver_id, groupId: null,
   content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
-  attachments: r.attachments ?? [],
+  replyTo: r.replyTo ?? null, mentions: r.mentions ?? [], reactions: r.reactions ?? [], attachments: r.attachments ?? [],
 });
 
 export const fromGroupRow = (r: GroupHistoryRow): ChatMessage => ({
   id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: null, groupId: r.group_id,
   content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
-  attachments: r.attachments ?? [],
+  replyTo: r.replyTo ?? null, mentions: r.mentions ?? [], reactions: r.reactions ?? [], attachments: r.attachments ?? [],
 });

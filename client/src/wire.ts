@@ -1,10 +1,11 @@
 /**
- * Relay's wire contract (PROTOCOL.md, v1 and v1.1) as TypeScript types: request params, reply
+ * Relay's wire contract (PROTOCOL.md, v1, v1.1 and v1.2) as TypeScript types: request params, reply
  * data, push data, error codes and close codes. Types only: the server imports this file with
  * `import type` and checks its handlers and pushes against it, the SDK builds on it, and
  * neither bundle gets code from the other. See client/README.md, "Where the wire types live".
  *
- * Dates travel as ISO 8601 strings. A field marked `?` is one that a v1 server does not send.
+ * Dates travel as ISO 8601 strings. A field marked `?` is one that a v1 (or, for v1.2 fields, a
+ * v1.1) server does not send.
  */
 
 // ---------- errors and close codes ----------
@@ -66,6 +67,28 @@ export type ConversationRef = { receiverId: number; groupId?: null } | { groupId
 export interface Paging { limit?: number; page?: number }
 export interface HistoryPaging extends Paging { beforeId?: number; afterId?: number }
 
+/** v1.2: the message a message replies to, as it is now (`content`: its first 100 code points, "" once deleted). */
+export interface ReplyTo {
+  id: number; seq: number; senderId: number; senderName: string; content: string; deletedAt: string | null;
+}
+
+/** v1.2: one emoji on a message: how many hold it, and whether the reader does. */
+export interface Reaction { emoji: string; count: number; me: boolean }
+
+/**
+ * v1.2 fields of every message row (sends, pushes, edits, histories, getPinned). `reactions` only
+ * in the rows that carry them (histories, getPinned, searchMessages); a new message has none.
+ */
+export interface MessageRowV12 {
+  replyTo?: ReplyTo | null;
+  /** Mentioned members, ascending ([] in dialogs and when none). */
+  mentions?: number[];
+}
+export interface ReactionsV12 {
+  /** In the order each emoji first appeared on the message. */
+  reactions?: Reaction[];
+}
+
 // ---------- v1 requests and replies ----------
 
 export interface ChatListRow {
@@ -87,11 +110,13 @@ export interface ChatListRow {
   lastReadId?: number | null;
   /** v1.1, dialogs: how far the partner has read. */
   peerLastReadId?: number | null;
+  /** v1.2: messages after the caller's read marker that mention the caller and are not deleted. */
+  mentionCount?: number;
   /** v1.2: the name of the newest message's first file when its content is empty, else null. */
   attachmentName?: string | null;
 }
 
-export interface DialogHistoryRow {
+export interface DialogHistoryRow extends MessageRowV12, ReactionsV12 {
   id: number;
   sender_id: number;
   receiver_id: number;
@@ -107,7 +132,7 @@ export interface DialogHistoryRow {
   attachments?: FileInfo[];
 }
 
-export interface GroupHistoryRow {
+export interface GroupHistoryRow extends MessageRowV12, ReactionsV12 {
   id: number;
   sender_id: number;
   senderName: string;
@@ -123,13 +148,13 @@ export interface GroupHistoryRow {
 
 export interface GroupCreated { groupId: number; groupName: string; createdAt: string }
 
-export interface PrivateMessageData {
+export interface PrivateMessageData extends MessageRowV12 {
   id: number; senderId: number; receiverId: number; content: string; createdAt: string; seq?: number;
   /** v1.2: the message's files, with fresh signed URLs (`[]` when none). */
   attachments?: FileInfo[];
 }
 
-export interface GroupMessageData {
+export interface GroupMessageData extends MessageRowV12 {
   id: number; groupId: number; senderId: number; content: string; createdAt: string; seq?: number;
   /** v1.2: the message's files, with fresh signed URLs (`[]` when none). */
   attachments?: FileInfo[];
@@ -146,7 +171,7 @@ export interface ReadState {
   unreadCount: number;
 }
 
-export interface EditedMessage {
+export interface EditedMessage extends MessageRowV12 {
   id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
   content: string; createdAt: string; editedAt: string;
   /** v1.2: the message's files (editing keeps them). */
@@ -171,6 +196,20 @@ export interface GroupMember {
   lastReadId?: number | null;
 }
 
+// ---------- v1.2 replies ----------
+
+/** Which message a reaction or pin is about: its own ids, whatever the caller's side. */
+export interface MessageRef {
+  messageId: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
+}
+
+export interface ReactionState extends MessageRef { reactions: Reaction[] }
+
+export interface PinState extends MessageRef { pinnedAt: string | null; pinnedBy: number | null }
+
+/** getPinned rows: the conversation's own history row shape, plus when and by whom pinned. */
+export type PinnedRow<R> = R & { pinnedAt: string; pinnedBy: number | null };
+
 // ---------- the request table: type → params and reply data ----------
 
 /** The v1 message types (the brief). */
@@ -181,8 +220,14 @@ export interface V1Methods {
   newGroup: { params: { groupName: string }; data: GroupCreated };
   addUserInGroup: { params: { groupId: number; userId: number }; data: null };
   leaveGroup: { params: { groupId: number }; data: null };
-  messageInGroup: { params: { groupId: number; content: string; clientMessageId?: string; attachments?: string[] }; data: GroupMessageData };
-  privateMessage: { params: { receiverId: number; content: string; clientMessageId?: string; attachments?: string[] }; data: PrivateMessageData };
+  messageInGroup: {
+    params: { groupId: number; content: string; clientMessageId?: string; replyToId?: number; mentions?: number[]; attachments?: string[] };
+    data: GroupMessageData;
+  };
+  privateMessage: {
+    params: { receiverId: number; content: string; clientMessageId?: string; replyToId?: number; attachments?: string[] };
+    data: PrivateMessageData;
+  };
 }
 
 /** The message types v1.1 adds. */
@@ -199,7 +244,17 @@ export interface V11Methods {
   setMemberRole: { params: { groupId: number; userId: number; role: Exclude<Role, 'owner'> }; data: null };
 }
 
-export interface Methods extends V1Methods, V11Methods {}
+/** The message types v1.2 adds (replies and mentions ride on the v1 sends). */
+export interface V12Methods {
+  addReaction: { params: { messageId: number; emoji: string }; data: ReactionState };
+  removeReaction: { params: { messageId: number; emoji: string }; data: ReactionState };
+  pinMessage: { params: { messageId: number }; data: PinState };
+  unpinMessage: { params: { messageId: number }; data: PinState };
+  /** The conversation's history rows (dialog or group shape), most recently pinned first. */
+  getPinned: { params: ConversationRef; data: PinnedRow<DialogHistoryRow>[] | PinnedRow<GroupHistoryRow>[] };
+}
+
+export interface Methods extends V1Methods, V11Methods, V12Methods {}
 export type RequestType = keyof Methods;
 export type Params<T extends RequestType> = Methods[T]['params'];
 export type ReplyData<T extends RequestType> = Methods[T]['data'];
@@ -226,7 +281,18 @@ export interface V11Pushes {
   setMemberRole: { data: { groupId: number; userId: number; role: Role }; message: null };
 }
 
-export interface Pushes extends V1Pushes, V11Pushes {}
+/** A reaction push: encoded once for everyone, so it says who acted (`userId`) and the new `count`, not `me`. */
+export interface ReactionChange extends MessageRef { userId: number; emoji: string; count: number }
+export interface PinChange extends MessageRef { userId: number; pinnedAt: string | null }
+
+export interface V12Pushes {
+  addReaction: { data: ReactionChange; message: null };
+  removeReaction: { data: ReactionChange; message: null };
+  pinMessage: { data: PinChange; message: null };
+  unpinMessage: { data: PinChange; message: null };
+}
+
+export interface Pushes extends V1Pushes, V11Pushes, V12Pushes {}
 export type PushType = keyof Pushes;
 export type PushData<T extends PushType> = Pushes[T]['data'];
 export type PushMessage<T extends PushType> = Pushes[T]['message'];

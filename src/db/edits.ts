@@ -1,12 +1,15 @@
 import type { Sql } from './client.js';
-import type { FileInfo } from '../../client/src/wire.js';
+import { attachmentsJson, mentionsJson, replyToJson, urlSigning, type UrlSigning } from './messageRows.js';
 import type { FileSigner } from '../files/signing.js';
-import { urlSigning, type UrlSigning } from './historyReads.js';
+import { retryRolledBack } from './retry.js';
+import type { FileInfo, ReplyTo } from '../../client/src/wire.js';
 
 /** A message as the edit and delete replies and pushes show it. */
 export interface ChangedMessage {
   id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
   content: string; createdAt: Date; editedAt: Date | null; deletedAt: Date | null;
+  /** v1.2 (edits show them; a delete reads them to clear what the message held). */
+  replyTo: ReplyTo | null; mentions: number[];
   /** The edit's: the message's files (editing keeps them); a delete detaches them. */
   attachments?: FileInfo[];
 }
@@ -31,9 +34,14 @@ function outcome(row: ChangeRow | undefined): ChangeOutcome {
   return changed ? { kind: 'changed', message, actorName } : { kind: 'unchanged', message, actorName };
 }
 
-// `t`: the message if the caller is in its conversation, with the caller's group role.
-const target = (sql: Sql, me: number, messageId: number) => sql`
-  select m.id, m.seq, m.sender_id, m.receiver_id, m.group_id, m.created_at, m.edited_at, m.deleted_at, gm.role
+/**
+ * `t`: the message if the caller is in its conversation (a member of its group, a side of its
+ * dialog), with the caller's group role. Every statement that names a message by id starts here
+ * (edits, reactions, pins).
+ */
+export const target = (sql: Sql, me: number, messageId: number) => sql`
+  select m.id, m.seq, m.sender_id, m.receiver_id, m.group_id, m.created_at, m.edited_at, m.deleted_at, gm.role,
+         m.reply_to_id, m.mentions, m.reactions, m.pinned_at, m.pinned_by
   from messages m
   left join group_members gm on gm.group_id = m.group_id and gm.user_id = ${me}
   where m.id = ${messageId}
@@ -69,27 +77,38 @@ export const editStatement = (sql: Sql, me: number, messageId: number, content: 
          t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
          coalesce(upd.content, '') as content, t.created_at as "createdAt", upd.edited_at as "editedAt",
          null::timestamptz as "deletedAt", (select first_name from users where id = ${me}) as "actorName",
-         relay_attachments(t.id, ${k.exp}::bigint, ${k.ipad}::bytea, ${k.opad}::bytea) as attachments
+         ${replyToJson(sql, sql`t.reply_to_id`)} as "replyTo", ${mentionsJson(sql, sql`t.mentions`)} as mentions,
+         ${attachmentsJson(sql, k, sql`t.id`)} as attachments
   from t left join upd on true`;
 
-/** Delete: the permission (sender, or a group's owner or admin) is read in the statement that deletes. */
+/**
+ * Delete: the permission (sender, or a group's owner or admin) is read in the statement that deletes.
+ * The message loses its reactions and its pin with its content (v1.2), and no longer counts among
+ * the unread mentions of the members it mentioned (their rows by primary key).
+ */
 export const deleteStatement = (sql: Sql, me: number, messageId: number) => sql<ChangeRow[]>`
   with t as (${target(sql, me, messageId)}), allowed as (
     select t.id from t where t.sender_id = ${me} or t.role in ('owner', 'admin')
   ), upd as (
-    update messages m set content = '', deleted_at = now(), updated_at = now()
+    update messages m set content = '', deleted_at = now(), updated_at = now(), reactions = null, pinned_at = null, pinned_by = null
     from allowed a
     where m.id = a.id and m.deleted_at is null
-    returning m.id, m.group_id, m.sender_id, m.receiver_id, m.content, m.updated_at, m.deleted_at
+    returning m.id, m.seq, m.group_id, m.sender_id, m.receiver_id, m.content, m.updated_at, m.deleted_at, m.mentions
   ), detach as (
     -- A deleted message loses its files (PROTOCOL.md "Files"): no longer readable through it,
     -- orphans for the sweeper unless another message carries them.
     delete from message_attachments where message_id in (select id from upd)
-  ), ${changeCopy(sql)}
+  ), ${changeCopy(sql)}, unmention as (
+    update group_members gm set mention_seqs = array_remove(gm.mention_seqs, upd.seq)
+    from upd
+    where upd.mentions is not null and gm.group_id = upd.group_id and gm.user_id = any (upd.mentions)
+      and gm.mention_seqs is not null
+  )
   select true as visible, exists (select 1 from allowed) as allowed, exists (select 1 from upd) as changed,
          t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
          '' as content, t.created_at as "createdAt", t.edited_at as "editedAt",
-         coalesce(upd.deleted_at, t.deleted_at) as "deletedAt", (select first_name from users where id = ${me}) as "actorName"
+         coalesce(upd.deleted_at, t.deleted_at) as "deletedAt", (select first_name from users where id = ${me}) as "actorName",
+         null::json as "replyTo", '[]'::json as mentions
   from t left join upd on true`;
 
 /**
@@ -112,7 +131,9 @@ export function createEdits(sql: Sql, signer: FileSigner) {
      * in this statement). The content is erased from the row, not hidden.
      */
     async deleteMessage(me: number, messageId: number): Promise<ChangeOutcome> {
-      const [row] = await deleteStatement(sql, me, messageId);
+      // Retried on a deadlock: taking the deleted message out of its mentioned members' rows locks them
+      // after the message, while a send locks them after the group row.
+      const [row] = await retryRolledBack(() => deleteStatement(sql, me, messageId));
       return outcome(row);
     },
   };

@@ -1,12 +1,10 @@
+import type postgres from 'postgres';
 import type { Sql } from './client.js';
 import { createBatcher } from './batch.js';
 import { JsonText } from '../protocol.js';
-import type { FileInfo } from '../../client/src/wire.js';
+import { attachmentsJson, mentionsJson, reactionsJson, replyToJson, urlSigning, type UrlSigning } from './messageRows.js';
+import type { FileInfo, Reaction, ReplyTo } from '../../client/src/wire.js';
 import type { FileSigner } from '../files/signing.js';
-
-/** What the statements need to sign attachment URLs in SQL (009_files.sql, relay_attachments). */
-export interface UrlSigning { exp: number; ipad: Buffer; opad: Buffer }
-export const urlSigning = (signer: FileSigner): UrlSigning => ({ exp: signer.expiry(), ...signer.pads });
 
 /*
  * The three history reads (chat list, dialog history, group history), written for speed:
@@ -34,17 +32,19 @@ export const urlSigning = (signer: FileSigner): UrlSigning => ({ exp: signer.exp
 
 export interface Page { limit: number; offset: number; beforeId?: number; afterId?: number }
 
-/** getlatestMessageGroup rows (the brief's names), v1.1 fields included. */
-export interface GroupHistoryRow {
+/** The v1.2 fields of every history row (messageRows.ts writes them). */
+interface RowV12 { replyTo: ReplyTo | null; mentions: number[]; reactions: Reaction[]; attachments: FileInfo[] }
+
+/** getlatestMessageGroup rows (the brief's names), v1.1 and v1.2 fields included. */
+export interface GroupHistoryRow extends RowV12 {
   id: number; sender_id: number; senderName: string; group_id: number; created_at: string; content: string;
-  seq: number; editedAt: string | null; deletedAt: string | null; attachments: FileInfo[];
+  seq: number; editedAt: string | null; deletedAt: string | null;
 }
 
 /** getlatestMessageDialog rows (`receverName` sic, the brief's spelling). */
-export interface DialogHistoryRow {
+export interface DialogHistoryRow extends RowV12 {
   id: number; sender_id: number; receiver_id: number; receverName: string; senderName: string;
   content: string; created_at: string; seq: number; editedAt: string | null; deletedAt: string | null;
-  attachments: FileInfo[];
 }
 
 /** listLastMessage rows. */
@@ -54,15 +54,17 @@ export interface ChatRow {
   groupId: number | null; groupName: string | null;
   content: string | null; createdAt: string; updatedAt: string | null; deletedAt: string | null;
   seq: number | null; unreadCount: number; lastReadId: number | null; peerLastReadId: number | null;
-  attachmentName: string | null;
+  mentionCount: number; attachmentName: string | null;
 }
 
 /** A group history for a member; null data: not a member (FORBIDDEN). */
 export interface GroupHistory { data: JsonText<GroupHistoryRow[]> | null }
 
 export interface ChatListItem { userId: number; skip: number; take: number }
-export interface DialogPageItem { lo: number; hi: number; skip: number; take: number }
+export interface DialogPageItem { me: number; lo: number; hi: number; skip: number; take: number }
 export interface GroupPageItem { userId: number; groupId: number; skip: number; take: number }
+
+type Fragment = postgres.Fragment;
 
 interface DataRow { ord: number; data: string | null }
 
@@ -101,16 +103,18 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
                case when d.last_sender_id = d.user_lo then d.user_hi else d.user_lo end as receiver_id,
                null::int as group_id, null::text as group_name, d.last_content as content, d.last_created_at as created_at,
                d.last_updated_at as updated_at, d.last_deleted_at as deleted_at, null::timestamptz as joined_at, d.last_seq,
-               d.lo_last_read_id as read_id, d.lo_last_read_seq as read_seq, d.hi_last_read_id as peer_read_id
+               d.lo_last_read_id as read_id, d.lo_last_read_seq as read_seq, d.hi_last_read_id as peer_read_id,
+               null::bigint[] as mention_seqs
         from dialogs d where d.user_lo = v."userId" and d.last_message_id is not null
         union all
         select d.last_message_id, d.last_sender_id, case when d.last_sender_id = d.user_lo then d.user_hi else d.user_lo end,
                null, null, d.last_content, d.last_created_at, d.last_updated_at, d.last_deleted_at, null, d.last_seq,
-               d.hi_last_read_id, d.hi_last_read_seq, d.lo_last_read_id
+               d.hi_last_read_id, d.hi_last_read_seq, d.lo_last_read_id, null
         from dialogs d where d.user_hi = v."userId" and d.user_lo <> v."userId" and d.last_message_id is not null
         union all
         select g.last_message_id, g.last_sender_id, null, gm.group_id, g.name, g.last_content, g.last_created_at,
-               g.last_updated_at, g.last_deleted_at, gm.joined_at, g.last_seq, gm.last_read_id, gm.last_read_seq, null
+               g.last_updated_at, g.last_deleted_at, gm.joined_at, g.last_seq, gm.last_read_id, gm.last_read_seq, null,
+               gm.mention_seqs
         from group_members gm
         cross join lateral (
           select g.name, g.last_message_id, g.last_sender_id, g.last_content, g.last_created_at, g.last_updated_at,
@@ -134,6 +138,9 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
              to_char(x.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
              case when x.id is not null then x.last_seq end as seq, greatest(x.last_seq - x.read_seq, 0) as "unreadCount",
              x.read_id as "lastReadId", x.peer_read_id as "peerLastReadId",
+             -- The member's unread mentions are kept beside its marker (007): no probe into messages.
+             case when x.mention_seqs is null then 0
+                  else (select count(*)::int from unnest(x.mention_seqs) as s where s > x.read_seq) end as "mentionCount",
              -- A message of files only: the chat list shows its first file's name (one key probe,
              -- only for those).
              case when x.content = '' and x.deleted_at is null then (
@@ -143,41 +150,47 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
     where x.pos > v.skip and x.pos <= v.skip + v.take
   ) h on true`;
 
+/** The v1.2 columns of a history row of message `m`, reactions as reader `me` sees them. */
+const rowV12Columns = (sql: Sql, me: Fragment, k: UrlSigning) =>
+  sql`${replyToJson(sql)} as "replyTo", ${mentionsJson(sql)} as mentions, ${reactionsJson(sql, me)} as reactions,
+      ${attachmentsJson(sql, k)} as attachments`;
+
 /**
- * A dialog's messages as reply rows, with the two names from its `dialogs` row `d` (joined once,
- * not per message). The caller adds the page's bounds on `m` and `d`. Timestamps are written by
- * PostgreSQL in the exact text `Date.prototype.toISOString` gives.
+ * A dialog's messages as reply rows, read by `me`, with the two names from its `dialogs` row `d`
+ * (joined once, not per message). The caller adds the page's bounds on `m` and `d`, and may add
+ * columns after `extra`. Timestamps are written by PostgreSQL in the exact text
+ * `Date.prototype.toISOString` gives.
  */
-const dialogMessages = (sql: Sql, k: UrlSigning) => sql`
+export const dialogMessages = (sql: Sql, me: Fragment, k: UrlSigning, extra: Fragment = sql``) => sql`
   select m.id, m.sender_id, m.receiver_id,
          case when m.receiver_id = d.user_lo then ulo.first_name else uhi.first_name end as "receverName",
          case when m.sender_id = d.user_lo then ulo.first_name else uhi.first_name end as "senderName",
          m.content, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.seq,
          to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
          to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
-         relay_attachments(m.id, ${k.exp}::bigint, ${k.ipad}::bytea, ${k.opad}::bytea) as attachments
+         ${rowV12Columns(sql, me, k)} ${extra}
   from dialogs d
   join users ulo on ulo.id = d.user_lo
   join users uhi on uhi.id = d.user_hi
   join messages m on m.receiver_id is not null
     and least(m.sender_id, m.receiver_id) = d.user_lo and greatest(m.sender_id, m.receiver_id) = d.user_hi`;
 
-/** A group message `m` as a reply row's columns. */
-const groupMessageColumns = (sql: Sql, k: UrlSigning) => sql`
+/** A group message `m` as a reply row's columns, read by `me`. */
+export const groupMessageColumns = (sql: Sql, me: Fragment, k: UrlSigning) => sql`
   m.id, m.sender_id, (select first_name from users where id = m.sender_id) as "senderName", m.group_id,
   to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.content, m.seq,
   to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
   to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
-  relay_attachments(m.id, ${k.exp}::bigint, ${k.ipad}::bytea, ${k.opad}::bytea) as attachments`;
+  ${rowV12Columns(sql, me, k)}`;
 
 /** Newest first, a page of each item's dialog (lo, hi), from its `dialogs` row: the two names are read once there. */
 export const dialogPagesStatement = (sql: Sql, items: readonly DialogPageItem[], k: UrlSigning) => sql<DataRow[]>`
   select v.ord, coalesce(p.data, '[]') as data
-  from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, lo int, hi int, skip bigint, take bigint)
+  from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, me int, lo int, hi int, skip bigint, take bigint)
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      ${dialogMessages(sql, k)}
+      ${dialogMessages(sql, sql`v.me`, k)}
         and m.seq > d.last_seq - v.skip - v.take and m.seq <= d.last_seq - v.skip
       where d.user_lo = v.lo and d.user_hi = v.hi
     ) h
@@ -194,7 +207,7 @@ export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[], k
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      select ${groupMessageColumns(sql, k)}
+      select ${groupMessageColumns(sql, sql`v."userId"`, k)}
       from groups g
       join messages m on m.group_id = g.id and m.seq > g.last_seq - v.skip - v.take and m.seq <= g.last_seq - v.skip
       where member.ok and g.id = v."groupId"
@@ -221,7 +234,7 @@ export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: 
     select coalesce((
       select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
       from (
-        ${dialogMessages(sql, k)}
+        ${dialogMessages(sql, sql`${me}::int`, k)}
         where d.user_lo = ${Math.min(me, peer)}::int and d.user_hi = ${Math.max(me, peer)}::int ${bound}
         ${order} limit ${page.limit}
       ) h
@@ -236,7 +249,7 @@ export function groupCursorStatement(sql: Sql, me: number, groupId: number, page
       then coalesce((
         select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
         from (
-          select ${groupMessageColumns(sql, k)}
+          select ${groupMessageColumns(sql, sql`${me}::int`, k)}
           from messages m
           where m.group_id = ${groupId} ${bound}
           ${order} limit ${page.limit}
@@ -247,6 +260,7 @@ export function groupCursorStatement(sql: Sql, me: number, groupId: number, page
 // Requests per statement, and statements in flight at once per kind (batch.ts).
 const BATCHING = { maxBatch: 100, depth: 2 };
 
+/** `signer`: message rows carry their files' URLs, signed in the statements that read them. */
 export function createHistoryReads(sql: Sql, signer: FileSigner) {
   const chatLists = createBatcher(
     async (items: ChatListItem[]) => inOrder(await chatListStatement(sql, items), items.length), BATCHING);
@@ -266,7 +280,7 @@ export function createHistoryReads(sql: Sql, signer: FileSigner) {
       if (page.afterId === undefined && page.beforeId === undefined) {
         const lo = Math.min(me, peer);
         const hi = Math.max(me, peer);
-        return new JsonText(await dialogPages({ lo, hi, skip: page.offset, take: page.limit }) ?? '[]');
+        return new JsonText(await dialogPages({ me, lo, hi, skip: page.offset, take: page.limit }) ?? '[]');
       }
       const [row] = await dialogCursorStatement(sql, me, peer, page, urlSigning(signer));
       return new JsonText(row?.data ?? '[]');

@@ -3,6 +3,8 @@ import { createSends } from './sends.js';
 import { createReadMarkers } from './readMarkers.js';
 import { createEdits } from './edits.js';
 import { createHistoryReads } from './historyReads.js';
+import { createReactions } from './reactions.js';
+import { createPins } from './pins.js';
 import type { FileSigner } from '../files/signing.js';
 
 export type { GroupSend, PrivateSend, StoredGroupMessage, StoredPrivateMessage, SendOutcome } from './sends.js';
@@ -16,6 +18,8 @@ export function createMessages(sql: Sql, signer: FileSigner) {
     ...createReadMarkers(sql),
     ...createEdits(sql, signer),
     ...createHistoryReads(sql, signer),
+    ...createReactions(sql),
+    ...createPins(sql, signer),
   };
 }
 

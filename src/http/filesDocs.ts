@@ -77,10 +77,18 @@ const ATTACHMENTS = 'v1.2: privateMessage and messageInGroup take attachments?: 
   '(another\'s, or unknown: NOT_FOUND); with attachments, content may be "". Every message row (send replies, pushes, ' +
   'both histories, editMessage) gains attachments: [File] ([] when none), with fresh signed URLs; a deleted message has none.';
 
-/** What the files add to the WebSocket messages' documentation. */
-export const attachmentDocs = {
-  privateMessage: { description: ATTACHMENTS },
-  messageInGroup: { description: ATTACHMENTS },
-  attachments: { type: 'array', items: fileRef, maxItems: 10 },
-  listLastMessageAttachmentName: { description: 'v1.2: listLastMessage rows gain attachmentName: the first file\'s name when the newest message has files and no content, else null.' },
+const attachments = { type: 'array', items: fileRef, maxItems: 10 };
+
+/** What the files add to the WebSocket replies' documentation, per message type. */
+export const fileRowAdditions: Record<string, object> = {
+  privateMessage: { description: ATTACHMENTS, properties: { attachments } },
+  messageInGroup: { description: ATTACHMENTS, properties: { attachments } },
+  editMessage: { description: ATTACHMENTS, properties: { attachments } },
+  getlatestMessageDialog: { description: ATTACHMENTS, items: { properties: { attachments } } },
+  getlatestMessageGroup: { description: ATTACHMENTS, items: { properties: { attachments } } },
+  getPinned: { description: ATTACHMENTS, items: { properties: { attachments } } },
+  listLastMessage: {
+    description: 'v1.2 adds attachmentName to every row: the first file\'s name when the newest message has files and no content, else null.',
+    items: { properties: { attachmentName: { type: ['string', 'null'] } } },
+  },
 };

@@ -4,7 +4,8 @@ import { SignUpBody, LoginBody } from './routes/auth.js';
 import { ProfilePatchBody, PasswordBody } from './routes/profile.js';
 import { handlers } from '../ws/handlers/index.js';
 import { conversationPushes, conversationReplies } from './wsDocs.js';
-import { attachmentDocs, FileSchema, filePaths } from './filesDocs.js';
+import { v12Pushes, v12Replies, v12RowAdditions } from './wsDocsV12.js';
+import { fileRowAdditions, FileSchema, filePaths } from './filesDocs.js';
 
 // Checks written as functions (white space, code points) have no JSON Schema form; the
 // descriptions carry them instead.
@@ -57,6 +58,18 @@ const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
 const secured = [{ bearer: [] }];
 
+/** Reply data per type: each version's additions to an older type combined with what it had (allOf). */
+function wsReplyDocs(): Record<string, object> {
+  const replies: Record<string, object> = { ...wsReplies, ...conversationReplies, ...v12Replies };
+  // One flat allOf per type: its own description first, then what each later part adds.
+  const parts: Record<string, object[]> = {};
+  for (const additions of [v12RowAdditions, fileRowAdditions]) {
+    for (const [type, add] of Object.entries(additions)) (parts[type] ??= replies[type] ? [replies[type]] : []).push(add);
+  }
+  for (const [type, list] of Object.entries(parts)) replies[type] = list.length === 1 ? list[0]! : { allOf: list };
+  return replies;
+}
+
 /** The OpenAPI 3.1 document, built from the same valibot schemas the server validates with. */
 export function buildOpenApi(): object {
   const wsMessages = Object.fromEntries(
@@ -76,8 +89,8 @@ export function buildOpenApi(): object {
         '(`ws://host:3000`, token in `Authorization: Bearer` or `Sec-WebSocket-Protocol: auth, <token>`). ' +
         'The WebSocket request schemas are under `components.schemas.ws_*` and `x-websocket-messages`; the reply data ' +
         'of the v1.1 types under `x-websocket-replies`, and the data of the v1.1 pushes under `x-websocket-pushes` ' +
-        '(seq, read markers, edit and delete included). ' +
-        '`typing` and `markRead` take exactly one of `receiverId` or `groupId`. ' +
+        '(seq, read markers, edit and delete included), and v1.2\'s replies, mentions, reactions and pins. ' +
+        '`typing`, `markRead` and `getPinned` take exactly one of `receiverId` or `groupId`. ' +
         'v1.2 files: `POST /files` uploads, `GET /files/{id}` (and `/thumbnail`) downloads, and sends take `attachments`.',
     },
     components: {
@@ -88,8 +101,8 @@ export function buildOpenApi(): object {
       },
     },
     'x-websocket-messages': wsMessages,
-    'x-websocket-replies': { ...wsReplies, ...conversationReplies, ...attachmentDocs },
-    'x-websocket-pushes': { ...wsPushes, ...conversationPushes },
+    'x-websocket-replies': wsReplyDocs(),
+    'x-websocket-pushes': { ...wsPushes, ...conversationPushes, ...v12Pushes },
     paths: {
       '/auth/sign-up': { post: { summary: 'Create an account', requestBody: body(SignUpBody),
         responses: { 201: ok('Account and token', { type: 'object', properties: { user: User, token: { type: 'string' } } }), ...errors(400, 409, 413, 429) } } },

@@ -3,6 +3,7 @@ import { UploadTray, filesOf } from './files.js';
 import { h, clear, describe, timeOf, KeyedList } from './dom.js';
 import { ConversationView, belongsTo, refOf, type Active, type UiMessage } from './conversation.js';
 import { membersPanel } from './members.js';
+import { MentionPicker } from './mentions.js';
 
 const STATE_TEXT: Record<ConnectionState, string> = {
   idle: 'Offline', connecting: 'Connecting…', open: 'Online', reconnecting: 'Reconnecting…', closed: 'Disconnected',
@@ -12,7 +13,7 @@ const STATE_TEXT: Record<ConnectionState, string> = {
 const TYPING_SHOW_MS = 5000;
 const TYPING_SEND_MS = 2000;
 
-interface ChatRowView { a: Active; current: boolean; last: string; createdAt: string; unread: number }
+interface ChatRowView { a: Active; current: boolean; last: string; createdAt: string; unread: number; mentions: number }
 
 /** A chat's key in the list (and its `data-chat`). */
 const chatKey = (a: Active): string => (a.kind === 'group' ? `g${a.groupId}` : `d${a.peerId}`);
@@ -119,6 +120,13 @@ export class ChatApp {
     });
     c.on('editMessage', ({ data }) => { this.view?.update(data.id, { content: data.content, editedAt: data.editedAt }); this.refreshChats(); });
     c.on('deleteMessage', ({ data }) => { this.view?.update(data.id, { content: '', deletedAt: data.deletedAt, attachments: [] }); this.refreshChats(); });
+    for (const type of ['addReaction', 'removeReaction'] as const) c.on(type, ({ data }) => this.view?.applyReaction(type, data));
+    for (const type of ['pinMessage', 'unpinMessage'] as const) {
+      c.on(type, ({ data }) => {
+        const v = this.view;
+        if (v && belongsTo(data, v.active, this.me.id)) v.pins.load().catch((err: unknown) => this.error(err));
+      });
+    }
     c.on('typing', ({ data, senderName }) => {
       const a = this.view?.active;
       if (!a || data.userId === this.me.id) return;
@@ -195,17 +203,19 @@ export class ChatApp {
       : this.view.active.kind === 'dialog' && this.view.active.peerId === a.peerId);
     const last = r.id === null ? 'No messages yet' : r.deletedAt ? 'Message deleted'
       : `${r.senderId === this.me.id ? 'You' : r.senderName ?? ''}: ${r.content || (r.attachmentName ? `File: ${r.attachmentName}` : '')}`;
-    return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0 };
+    return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0, mentions: r.mentionCount ?? 0 };
   }
 
-  private chatRow({ a, current, last, createdAt, unread }: ChatRowView): HTMLElement {
+  private chatRow({ a, current, last, createdAt, unread, mentions }: ChatRowView): HTMLElement {
     return h('li', {},
       h('button', { type: 'button', class: `chat${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null,
         'data-chat': chatKey(a), onclick: () => void this.open(a) },
         h('span', { class: 'name' }, a.kind === 'group' ? `# ${a.name}` : a.name),
         h('span', { class: 'last' }, last),
         h('time', { datetime: createdAt }, timeOf(createdAt)),
-        unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread) : null));
+        unread > 0 || mentions > 0 ? h('span', { class: 'badges' },
+          mentions > 0 ? h('span', { class: 'badge mention', 'aria-label': `${mentions} mention${mentions === 1 ? '' : 's'}`, title: 'You were mentioned' }, '@') : null,
+          unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread) : null) : null));
   }
 
   // ---------- people search ----------
@@ -250,7 +260,7 @@ export class ChatApp {
     // The results offer "Add to <group>" for the group now open.
     this.search(this.searchInput.value.trim());
     try {
-      await this.view.load();
+      await Promise.all([this.view.load(), this.view.pins.load()]);
       if (a.kind === 'dialog') {
         const [p] = await this.client.getPresence([a.peerId]);
         if (p && this.view.active === a) this.renderPresence(p.online, p.lastSeenAt);
@@ -278,6 +288,11 @@ export class ChatApp {
     try {
       const [info, members] = await Promise.all([this.client.getGroup(a.groupId), this.client.getGroupMembers(a.groupId, { limit: 100 })]);
       a.name = info.groupName;
+      if (this.view) {
+        this.view.role = info.role;
+        this.view.members = members;
+        this.view.render(false);
+      }
       const title = this.pane.querySelector('.title');
       if (title) title.textContent = `# ${info.groupName}`;
       const sub = this.pane.querySelector('.subtitle');
@@ -345,6 +360,9 @@ export class ChatApp {
       picker.value = '';
       send.disabled = tray.busy;
     } });
+    // v1.2: `@` suggests the group's members; the view sends the mentions still named in the text.
+    const mentions = a.kind === 'group' ? new MentionPicker(input, () => v.members, this.me.id) : undefined;
+    if (mentions) v.mentionsFor = (text) => { const ids = mentions.mentionsIn(text); mentions.reset(); return ids; };
     const submit = (): void => {
       const editing = this.editing;
       const files = editing ? [] : tray.ready;
@@ -371,6 +389,7 @@ export class ChatApp {
     input.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); submit(); }
       if (ev.key === 'Escape' && this.editing) { this.stopEdit(); input.value = ''; }
+      if (ev.key === 'Escape' && v.replyBar.target) v.replyBar.clear();
     });
     input.addEventListener('input', () => {
       if (input.value.trim() === '' || this.editing || Date.now() - this.lastTypingSent < TYPING_SEND_MS) return;
@@ -394,14 +413,16 @@ export class ChatApp {
         a.kind === 'dialog' ? h('span', { class: 'presence offline', 'aria-label': 'offline', title: 'offline' }) : null,
         h('div', { class: 'titles' }, h('h2', { class: 'title' }, a.kind === 'group' ? `# ${a.name}` : a.name), h('span', { class: 'subtitle' })),
         ...groupButtons),
+      v.pins.el,
       h('div', { class: 'conv-body' }, v.list, h('div', { class: 'members-slot' })),
       h('p', { class: 'typing', 'aria-live': 'polite' }),
       h('p', { class: 'edit-bar', hidden: true }, 'Editing a message — Enter saves, Esc cancels ',
         h('button', { type: 'button', class: 'small', onclick: () => { this.stopEdit(); input.value = ''; } }, 'Cancel')),
+      v.replyBar.el,
       tray.root,
       h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); submit(); } },
         h('button', { type: 'button', class: 'attach', 'aria-label': 'Attach files', title: 'Attach files (or drop or paste them here)', onclick: () => picker.click() }, 'Attach'),
-        picker, input, send));
+        picker, mentions?.el ?? null, input, send));
     // Files dropped anywhere on the open conversation are attached.
     this.pane.ondragover = (ev) => { if (ev.dataTransfer?.types.includes('Files')) ev.preventDefault(); };
     this.pane.ondrop = (ev) => take(filesOf(ev.dataTransfer), ev);

@@ -20,6 +20,11 @@ import { setMemberRole } from './setMemberRole.js';
 import { markRead } from './markRead.js';
 import { editMessage } from './editMessage.js';
 import { deleteMessage } from './deleteMessage.js';
+import { addReaction } from './addReaction.js';
+import { removeReaction } from './removeReaction.js';
+import { pinMessage } from './pinMessage.js';
+import { unpinMessage } from './unpinMessage.js';
+import { getPinned } from './getPinned.js';
 
 /**
  * Every message type of the wire contract (client/src/wire.ts, shared with the SDK) has its
@@ -50,9 +55,14 @@ const table = {
   markRead,
   editMessage,
   deleteMessage,
+  addReaction,
+  removeReaction,
+  pinMessage,
+  unpinMessage,
+  getPinned,
 } satisfies HandlerTable;
 
-/** Message type → handler: the whole WebSocket API (v1 and v1.1). A Map, so "toString" is no type. */
+/** Message type → handler: the whole WebSocket API (v1, v1.1 and v1.2). A Map, so "toString" is no type. */
 export const handlers: ReadonlyMap<string, MessageHandler> = new Map<string, MessageHandler>(
   Object.entries(table) as [string, MessageHandler][],
 );

@@ -1,0 +1,3 @@
+import { pinHandler } from './pin.js';
+
+export const pinMessage = pinHandler('pinMessage');

@@ -1,0 +1,3 @@
+import { reactionHandler } from './reaction.js';
+
+export const removeReaction = reactionHandler('removeReaction');

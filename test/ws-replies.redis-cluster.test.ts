@@ -1,0 +1,1 @@
+process.env.RELAY_TEST_PUBSUB = 'redis-cluster'; await import('./ws-replies.test.js');
