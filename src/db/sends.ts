@@ -28,6 +28,13 @@ export interface PrivateSend {
 const filesOf = (items: readonly { files?: readonly string[] }[]) =>
   items.map((i) => (i.files && i.files.length > 0 ? i.files.join(',') : null));
 
+/** Both send statements' step that stores each new message's files (`numbered.files`), in the order given (009_files.sql). */
+const attachFiles = (sql: Sql) => sql`
+    insert into message_attachments (message_id, position, file_id)
+    select n.id, a.pos, a.file_id from numbered n
+    cross join lateral unnest(string_to_array(n.files, ',')) with ordinality as a(file_id, pos)
+    where n.files is not null`;
+
 /** `replyTo` as PROTOCOL.md v1.2 shows it, made by the statement (messageRows.ts), its deletedAt as ISO text. */
 export interface StoredGroupMessage {
   id: number; seq: number; groupId: number; senderId: number; content: string; createdAt: Date;
@@ -132,12 +139,7 @@ export const groupSendStatement = (sql: Sql, items: GroupSend[]) => sql<BatchRow
   ), ins as (
     insert into messages (id, seq, sender_id, group_id, content, client_message_id, created_at, reply_to_id, mentions)
     select id, seq, sender_id, group_id, content, client_message_id, created_at, reply_to_id, mentions from numbered order by id
-  ), att as (
-    -- The message's files, in the order given (009_files.sql), in the statement that stores it.
-    insert into message_attachments (message_id, position, file_id)
-    select n.id, a.pos, a.file_id from numbered n
-    cross join lateral unnest(string_to_array(n.files, ',')) with ordinality as a(file_id, pos)
-    where n.files is not null
+  ), att as (${attachFiles(sql)}
   ), bump as (
     -- The pointer, and the copy of the newest message the chat list reads (its updated_at is
     -- its created_at: both now()).
@@ -233,12 +235,7 @@ export const privateSendStatement = (sql: Sql, items: PrivateSend[]) => sql<(Bat
   ), ins as (
     insert into messages (id, seq, sender_id, receiver_id, content, client_message_id, created_at, reply_to_id)
     select id, seq, sender_id, receiver_id, content, client_message_id, created_at, reply_to_id from numbered order by id
-  ), att as (
-    -- The message's files, in the order given (009_files.sql), in the statement that stores it.
-    insert into message_attachments (message_id, position, file_id)
-    select n.id, a.pos, a.file_id from numbered n
-    cross join lateral unnest(string_to_array(n.files, ',')) with ordinality as a(file_id, pos)
-    where n.files is not null
+  ), att as (${attachFiles(sql)}
   ), bump as (
     -- One update per dialog row (a row cannot be updated twice in a statement): the pointer and
     -- the copy of the newest message (as for groups), and each side's marker when that side sent
