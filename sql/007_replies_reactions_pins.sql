@@ -4,7 +4,8 @@
 --   reply target check (send)       messages primary key, in the send statement
 --   mentions of a message row       messages.mentions (on the row itself)
 --   mentionCount (chat list)        group_members.mention_seqs beside last_read_seq: no probe into messages
---   reactions of a message row      messages.reactions (on the row itself): a history page stays one read
+--   reactions of a message row      messages.reactions_view / reactors (on the row itself): a history page
+--                                   stays one read, and a row costs a copy unless its reader holds one
 --   add/remove reaction             messages primary key
 --   pin, unpin                      messages primary key; the conversation row (groups / dialogs primary
 --                                   key) locked while the pins are counted
@@ -23,6 +24,11 @@ ALTER TABLE messages
   -- removed, and appended when added again); null when none. On the row, so that a history page
   -- reads its reactions with its messages: no per-message probe into another table.
   ADD COLUMN reactions jsonb,
+  -- What a reader who holds none of them sees: [{"emoji", "count", "me": false}, ...], written with
+  -- `reactions`, so that most history rows copy it as it is; `reactors`: everyone holding one, for
+  -- the rows whose reader does (only those build their `me` from `reactions`).
+  ADD COLUMN reactions_view json,
+  ADD COLUMN reactors integer[],
   ADD COLUMN pinned_at timestamptz,
   ADD COLUMN pinned_by integer;
 
@@ -68,4 +74,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       ) z
       WHERE jsonb_array_length(z.x->1) > 0)
   END
+$$;
+
+-- The two read forms of a reactions list (null for none), written beside it by every change.
+CREATE FUNCTION relay_reactions_view(r jsonb) RETURNS json
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT json_agg(json_build_object('emoji', x->>0, 'count', jsonb_array_length(x->1), 'me', false) ORDER BY i)
+  FROM jsonb_array_elements(r) WITH ORDINALITY AS y(x, i)
+$$;
+
+CREATE FUNCTION relay_reactors(r jsonb) RETURNS integer[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT array_agg(DISTINCT u::integer) FROM jsonb_array_elements(r) AS x, jsonb_array_elements_text(x->1) AS h(u)
 $$;

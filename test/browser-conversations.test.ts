@@ -6,17 +6,14 @@
 // a phone. At desktop and phone width. Screenshots go to test-results/browser-conversations/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { useRelay, ok } from './helpers/protocol.js';
 import { Client, sleep } from './helpers/client.js';
+import { browserSkip as skip, launchChromium, openPage } from './helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results/browser-conversations');
-const missing = existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
-if (missing && (process.env.CI === 'true' || process.env.REQUIRE_BROWSER_TESTS === '1')) throw new Error(`browser tests must run in CI: ${missing}`);
-const skip = missing ?? false;
 
 const fx = useRelay('browser_conversations', { AUTH_RATE_PER_MINUTE: '100000' });
 let browser: Browser | undefined;
@@ -26,24 +23,13 @@ let step = 0;
 const pageErrors: string[] = [];
 const accounts = new Map<string, { email: string; id: number; token: string }>();
 
-async function open(opts: BrowserContextOptions = {}): Promise<Page> {
-  const context = await browser!.newContext({ viewport: { width: 1100, height: 760 }, ...opts });
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
-  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-  return page;
-}
+const open = (opts: BrowserContextOptions = {}): Promise<Page> => openPage(browser!, pageErrors, opts);
 
 before(async () => {
-  if (missing) return;
+  if (skip) return;
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   alice = await open();
   bob = await open();
 });

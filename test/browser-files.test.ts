@@ -7,10 +7,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { useRelay } from './helpers/protocol.js';
-import { launchBrowser, skipBrowser, signUpInApp, msg, chatNamed, openDialogWith, type BrowserRun } from './helpers/browser.js';
+import { launchBrowser, browserSkip, signUpInApp, chatNamed, openDialogWith, type BrowserRun } from './helpers/browser.js';
 import { png, pdf } from './helpers/files.js';
 
-const skip = skipBrowser;
+const skip = browserSkip;
 const MAX = 1024 * 1024;
 const fx = useRelay('browser_files', { AUTH_RATE_PER_MINUTE: '100000', MAX_UPLOAD_BYTES: String(MAX) });
 let run: BrowserRun | undefined;

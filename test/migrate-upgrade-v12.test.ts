@@ -124,7 +124,7 @@ test('the server upgrades a v1.1 database with 007: every existing column as it 
   assert.equal(snapshot.messages!.split('\n').length, MESSAGES);
   const [fresh] = await sql<{ n: number }[]>`
     select count(*)::int as n from messages
-    where reply_to_id is not null or mentions is not null or reactions is not null or pinned_at is not null or pinned_by is not null`;
+    where num_nonnulls(reply_to_id, mentions, reactions, reactions_view, reactors, pinned_at, pinned_by) > 0`;
   assert.equal(fresh!.n, 0);
   const [gm] = await sql<{ n: number }[]>`select count(*)::int as n from group_members where mention_seqs is not null`;
   assert.equal(gm!.n, 0);

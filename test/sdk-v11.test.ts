@@ -3,29 +3,16 @@
 // and gap detection by seq.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RelayError, type RelayClient } from 'relay-client';
 import { Client, signUp, sleep, type Account } from './helpers/client.js';
 import { useRelay, ok } from './helpers/protocol.js';
-import { sdk, Recorder } from './helpers/sdk.js';
+import { connectedSdk, rejectsWith } from './helpers/sdk.js';
 
 const fx = useRelay('sdk_v11', { AUTH_RATE_PER_MINUTE: '100000' });
 
 const EVENTS = ['message', 'markRead', 'editMessage', 'deleteMessage', 'typing', 'presence', 'renameGroup',
   'removeUserFromGroup', 'setMemberRole', 'addUserInGroup', 'leaveGroup', 'open'] as const;
 
-async function connected(a: Account, url = fx.relay.ws): Promise<{ c: RelayClient; rec: Recorder }> {
-  const c = sdk(url, a.token);
-  const rec = new Recorder(c, [...EVENTS]);
-  await c.connect();
-  return { c, rec };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<RelayError> {
-  const err = await p.then(() => assert.fail(`expected ${code}`), (e: unknown) => e);
-  assert.ok(err instanceof RelayError, String(err));
-  assert.equal(err.code, code, err.message);
-  return err;
-}
+const connected = (a: Account, url = fx.relay.ws) => connectedSdk(url, a.token, [...EVENTS]);
 
 test('seq and read state: send replies and history carry seq; markRead moves the marker, the partner gets a read receipt; the chat list shows unread counts', async () => {
   const a = await signUp(fx.relay.http, 'Reader');

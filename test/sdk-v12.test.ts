@@ -3,28 +3,16 @@
 // history rows, and applyReaction keeping `me` right from pushes that do not carry it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RelayError, applyReaction, type Reaction, type RelayClient } from 'relay-client';
+import { applyReaction, type Reaction } from 'relay-client';
 import { signUp, type Account } from './helpers/client.js';
 import { useRelay } from './helpers/protocol.js';
-import { sdk, Recorder } from './helpers/sdk.js';
+import { connectedSdk, rejectsWith } from './helpers/sdk.js';
 
 const fx = useRelay('sdk_v12', { AUTH_RATE_PER_MINUTE: '100000' });
 
 const EVENTS = ['message', 'addReaction', 'removeReaction', 'pinMessage', 'unpinMessage', 'editMessage'] as const;
 
-async function connected(a: Account): Promise<{ c: RelayClient; rec: Recorder }> {
-  const c = sdk(fx.relay.ws, a.token);
-  const rec = new Recorder(c, [...EVENTS]);
-  await c.connect();
-  return { c, rec };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<RelayError> {
-  const err = await p.then(() => assert.fail(`expected ${code}`), (e: unknown) => e);
-  assert.ok(err instanceof RelayError, String(err));
-  assert.equal(err.code, code, err.message);
-  return err;
-}
+const connected = (a: Account, url = fx.relay.ws) => connectedSdk(url, a.token, [...EVENTS]);
 
 test('applyReaction: counts from the push, `me` only moves for the reader\'s own acts, first-appearance order', () => {
   const me = 7;

@@ -3,22 +3,14 @@
 // one changing nothing, deletion unpinning, and getPinned (the conversation's own history rows plus
 // pinnedAt and pinnedBy, most recently pinned first). On a broker run (.redis, .redis-cluster twins)
 // pushes are also checked on a socket of a second node.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import postgres from 'postgres';
-import { signUp, type Account } from './helpers/client.js';
-import { useRelay, ok, okLoose, assertPush, errorOf, assertNoPush, assertIsoDate, count } from './helpers/protocol.js';
-import { otherNode } from './helpers/nodes.js';
+import { signUp } from './helpers/client.js';
+import { ok, okLoose, assertPush, errorOf, assertNoPush, assertIsoDate, count } from './helpers/protocol.js';
+import { useTwoNodes } from './helpers/nodes.js';
 
 const ENV = { AUTH_RATE_PER_MINUTE: '100000', WS_RATE_PER_SECOND: '100000', WS_RATE_BURST: '100000' };
-let remote = '';
-const fx = useRelay('ws_pins', ENV, async (f) => { remote = await otherNode(f, ENV); });
-const { connect } = fx;
-const onOther = (a: Account) => fx.connect(a, 'header', remote);
-
-let db: postgres.Sql | undefined;
-const store = (): postgres.Sql => (db ??= postgres(fx.db.url, { max: 1, onnotice: () => undefined }));
-after(async () => { await db?.end(); });
+const { fx, connect, onOther, store } = useTwoNodes('ws_pins', ENV);
 
 const PIN_KEYS = ['groupId', 'messageId', 'pinnedAt', 'pinnedBy', 'receiverId', 'senderId', 'seq'];
 const PIN_PUSH_KEYS = ['groupId', 'messageId', 'pinnedAt', 'receiverId', 'senderId', 'seq', 'userId'];

@@ -2,22 +2,14 @@
 // pushes, edit replies and pushes, both histories), mentions on group messages (current members
 // only, ascending, deduplicated, at most 50), mentionCount in the chat list. On a broker run
 // (.redis, .redis-cluster twins) the pushes are also checked on a socket of a second node.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import postgres from 'postgres';
-import { signUp, type Account } from './helpers/client.js';
-import { useRelay, ok, okLoose, assertPush, errorOf, assertNoPush, assertIsoDate } from './helpers/protocol.js';
-import { otherNode } from './helpers/nodes.js';
+import { signUp } from './helpers/client.js';
+import { ok, okLoose, assertPush, errorOf, assertNoPush, assertIsoDate } from './helpers/protocol.js';
+import { useTwoNodes } from './helpers/nodes.js';
 
 const ENV = { AUTH_RATE_PER_MINUTE: '100000' };
-let remote = '';
-const fx = useRelay('ws_replies', ENV, async (f) => { remote = await otherNode(f, ENV); });
-const { connect } = fx;
-const onOther = (a: Account) => fx.connect(a, 'header', remote);
-
-let db: postgres.Sql | undefined;
-const store = (): postgres.Sql => (db ??= postgres(fx.db.url, { max: 1, onnotice: () => undefined }));
-after(async () => { await db?.end(); });
+const { fx, connect, onOther, store } = useTwoNodes('ws_replies', ENV);
 
 const REPLY_KEYS = ['content', 'deletedAt', 'id', 'senderId', 'senderName', 'seq'];
 

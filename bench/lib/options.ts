@@ -11,6 +11,7 @@ import type { ScenarioName } from './ipc.js';
 import type { ExternalServers, HarnessOptions } from './harness.js';
 import { DEFAULT_ADMIN_URL } from './database.js';
 import type { RoundTiming } from './round.js';
+import { MIXES, type Mix } from './mix.js';
 
 /** This file runs as dist/bench/lib/options.js: the repository is three levels up. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -51,6 +52,8 @@ export interface Cli {
   kinds: string[] | null;
   /** history: EXPLAIN (ANALYZE, BUFFERS) of its reads. */
   explain: boolean;
+  /** fanout, private, history: v1.2 replies, mentions and reactions in the traffic (mix.ts). */
+  mix: Mix;
   /** The command as typed, for the results line. */
   command: string;
 }
@@ -80,6 +83,7 @@ const spec = {
   mode: { type: 'string' },
   kinds: { type: 'string' },
   explain: { type: 'boolean' },
+  mix: { type: 'string' },
   redis: { type: 'boolean' },
   'redis-cluster': { type: 'boolean' },
   shards: { type: 'string' },
@@ -103,6 +107,8 @@ export const USAGE = `usage: npm run bench -- [connect|fanout|private|history|ty
   soak:     (only when named) --conns N (default: what the file limit allows per node; 100,000 with --nodes 6)
             --rate R (sends/s per active connection, 1 % active) --group-size K --settle S --warmup S --duration S
   typing:   --members M (one group, all typing) --rate R (typing/s per member) --pairs P (privateMessage probes)
+  --mix v12            fanout, private: 10 % replies, 10 % mentions (groups), 10 % reactions instead of plain sends;
+                       history: reactions on a third of the seeded messages, replies on a tenth (a v1.2 server)
   server:   --entry FILE (default dist/src/main.js)  --nodes K  --server-env KEY=VALUE ...
             --redis (a Redis of the run's own)  --redis-cluster [--shards N] (a Redis Cluster of
             the run's own, N masters, default 3): each Redis process metered
@@ -156,6 +162,8 @@ export function parseCli(argv: readonly string[]): Cli {
     if (text !== undefined) numbers[name] = positiveNumber(name, text, name === 'warmup' || name === 'settle');
   }
   const mode = values.mode ?? null;
+  const mix = (values.mix ?? 'plain') as Mix;
+  if (!MIXES.includes(mix)) throw new Error(`--mix is ${MIXES.join(' or ')}`);
   if (mode !== null && mode !== 'closed' && mode !== 'open' && mode !== 'both') throw new Error('--mode is closed, open or both');
 
   const urls = values.url ?? [];
@@ -193,6 +201,7 @@ export function parseCli(argv: readonly string[]): Cli {
     numbers,
     mode,
     explain: values.explain === true,
+    mix,
     kinds: values.kinds === undefined ? null : values.kinds.split(',').map((kind) => kind.trim()).filter((kind) => kind.length > 0),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...redact(argv)] : [])].join(' '),
   };

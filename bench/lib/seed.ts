@@ -179,6 +179,25 @@ export async function seedMessages(sql: postgres.Sql, groups: GroupLayout, dialo
   return { first, count };
 }
 
+/**
+ * v1.2 reactions (sql/007) on every `every`-th message: two emoji, held by the sender and one or two
+ * others, with their read forms, as addReaction stores them. Needs a v1.2 schema (not on a server built before 007).
+ */
+export async function seedReactions(sql: postgres.Sql, every: number): Promise<number> {
+  const [schema] = await sql<{ has: boolean }[]>`
+    select exists (select 1 from information_schema.columns
+                   where table_schema = current_schema() and table_name = 'messages' and column_name = 'reactions') as has`;
+  if (schema?.has !== true) throw new Error('--mix v12 needs a server with sql/007 (messages.reactions)');
+  const result = await sql.unsafe(
+    `update messages set (reactions, reactions_view, reactors) = (
+       select r, relay_reactions_view(r), relay_reactors(r) from (select jsonb_build_array(
+         jsonb_build_array('👍', jsonb_build_array(sender_id, sender_id + 1)),
+         jsonb_build_array('🎉', jsonb_build_array(sender_id + 2))) as r) n)
+     where id % ${every} = 0`,
+  );
+  return result.count;
+}
+
 /** Fresh statistics and visibility map, as a long-running database would have: plans and index-only scans depend on them. */
 export async function analyze(sql: postgres.Sql): Promise<void> {
   await sql.unsafe('vacuum analyze users, groups, group_members, dialogs, messages');

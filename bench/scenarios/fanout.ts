@@ -3,6 +3,7 @@
  * `messageInGroup`. The closed-loop round finds the committed send rate and delivery rate;
  * the open-loop round sends at a fixed rate (--rate, default half the closed-loop rate) and
  * gives latency without coordinated omission. Each send should reach M - 1 connections.
+ * `--mix v12`: replies, mentions and reactions in the mix (agents/fanout.ts).
  */
 import type { FanoutConn, FanoutInfo, FanoutResult, FanoutRound, FanoutSetup } from '../agents/fanout.js';
 import { forkAgents, type AgentPool } from '../lib/agents.js';
@@ -15,6 +16,7 @@ import { costPer100k, countsLine, formatCost, formatCount, formatLatency, format
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
 import { groupId, groupMember, seedGroups, seedUsers } from '../lib/seed.js';
 import type { Scenario } from './types.js';
+import type { Mix } from '../lib/mix.js';
 
 export interface FanoutParams {
   groups: number;
@@ -24,13 +26,14 @@ export interface FanoutParams {
   /** Open-loop sends/s in total; null: half the closed-loop rate (or 1,000 without a closed round). */
   rate: number | null;
   openWindow: number;
+  mix: Mix;
   timing: RoundTiming;
 }
 
 const PRESETS = {
-  quick: { groups: 100, members: 50, senders: 1000, mode: 'both', rate: null, openWindow: 256, timing: { warmupSeconds: 2, durationSeconds: 10 } },
-  full: { groups: 100, members: 50, senders: 1000, mode: 'both', rate: null, openWindow: 256, timing: { warmupSeconds: 5, durationSeconds: 30 } },
-  smoke: { groups: 2, members: 5, senders: 4, mode: 'both', rate: null, openWindow: 8, timing: { warmupSeconds: 0.3, durationSeconds: 1 } },
+  quick: { groups: 100, members: 50, senders: 1000, mode: 'both', rate: null, openWindow: 256, mix: 'plain', timing: { warmupSeconds: 2, durationSeconds: 10 } },
+  full: { groups: 100, members: 50, senders: 1000, mode: 'both', rate: null, openWindow: 256, mix: 'plain', timing: { warmupSeconds: 5, durationSeconds: 30 } },
+  smoke: { groups: 2, members: 5, senders: 4, mode: 'both', rate: null, openWindow: 8, mix: 'plain', timing: { warmupSeconds: 0.3, durationSeconds: 1 } },
 } satisfies Record<Cli['preset'], FanoutParams>;
 
 const FALLBACK_OPEN_RATE = 1000;
@@ -47,6 +50,9 @@ interface RoundFigures {
   otherPushes: number;
   closedByServer: Record<string, number>;
   skipped: number;
+  /** v12 mix: acked sends by kind; deliveries of reaction pushes (counted among deliveries). */
+  kinds: Record<string, number>;
+  reactionDeliveries: number;
   load: LoadFigures;
   /** CPU seconds of each part per 100,000 deliveries. */
   costPer100kDeliveries: DeliveryCost;
@@ -69,6 +75,8 @@ async function runRound(pool: Pool, env: BenchEnv, rounds: FanoutRound[], timing
     otherPushes: sum(data, (item) => item.otherPushes),
     closedByServer: mergeCounts(data.map((item) => item.closedByServer)),
     skipped: sum(data, (item) => item.skipped),
+    kinds: mergeCounts(data.map((item) => item.kinds)),
+    reactionDeliveries: sum(data, (item) => item.reactionDeliveries),
     load: roundLoad(load),
     costPer100kDeliveries: costPer100k(load, deliveriesPerSecond),
   };
@@ -82,6 +90,8 @@ function describeRound(figures: RoundFigures): string[] {
     `send → ack       ${formatLatency(figures.ack)}`,
     ...formatLoad(figures.load),
     formatCost(figures.costPer100kDeliveries),
+    ...countsLine('sends by kind', Object.keys(figures.kinds).length > 1 ? figures.kinds : {}),
+    ...(figures.reactionDeliveries > 0 ? [`reaction pushes  ${formatCount(figures.reactionDeliveries)} of the deliveries (untimed)`] : []),
     ...countsLine('errors', figures.errors),
     ...countsLine('closed by server', figures.closedByServer),
     ...(figures.skipped > 0 ? [`skipped          ${figures.skipped} sends (a connection had 1,000 unanswered)`] : []),
@@ -103,12 +113,13 @@ export const fanoutScenario: Scenario<FanoutParams> = {
       mode: cli.mode ?? preset.mode,
       rate: cli.numbers.rate ?? preset.rate,
       openWindow: pickCount(cli, 'open-window', preset.openWindow),
+      mix: cli.mix,
       timing: pickTiming(cli, preset.timing),
     };
   },
 
   describe: (p) =>
-    `${p.groups} groups × ${p.members} members (${formatCount(p.groups * p.members)} connections), ${formatCount(p.senders)} senders, ${p.mode === 'both' ? 'closed- then open-loop' : `${p.mode} loop`}, ${p.timing.durationSeconds} s rounds`,
+    `${p.groups} groups × ${p.members} members (${formatCount(p.groups * p.members)} connections), ${formatCount(p.senders)} senders, ${p.mode === 'both' ? 'closed- then open-loop' : `${p.mode} loop`}, ${p.timing.durationSeconds} s rounds${p.mix === 'plain' ? '' : `, mix ${p.mix}`}`,
 
   budgetMs: (p) => 120_000 + p.groups * p.members * 5 + 2 * ((p.timing.warmupSeconds + p.timing.durationSeconds) * 1000 + ROUND_SLACK_MS),
 
@@ -120,7 +131,11 @@ export const fanoutScenario: Scenario<FanoutParams> = {
     for (let g = 0; g < groups; g++) {
       for (let m = 0; m < members; m++) {
         // Senders fill member slot 0 of every group, then slot 1 ...: spread evenly over groups.
-        conns.push({ userId: groupMember(layout, g, m), groupId: groupId(layout, g), sender: m * groups + g < senders, node: nodeOf(conns.length, procs, env.targets.length) });
+        conns.push({
+          userId: groupMember(layout, g, m), groupId: groupId(layout, g), sender: m * groups + g < senders, node: nodeOf(conns.length, procs, env.targets.length),
+          // Two other members of the group (v12 mentions).
+          mentions: [groupMember(layout, g, (m + 1) % members), groupMember(layout, g, (m + 2) % members)],
+        });
       }
     }
     const parts = splitByAgent(conns, procs);
@@ -135,7 +150,7 @@ export const fanoutScenario: Scenario<FanoutParams> = {
       const lines: string[] = [];
       let closedRate: number | null = null;
       if (params.mode !== 'open') {
-        const closed = await runRound(pool, env, parts.map(() => ({ mode: 'closed', rate: 0 })), params.timing);
+        const closed = await runRound(pool, env, parts.map(() => ({ mode: 'closed', rate: 0, mix: params.mix })), params.timing);
         closedRate = closed.sendsPerSecond;
         figures['closed'] = closed;
         lines.push('closed loop (each sender waits for its ack):', ...describeRound(closed).map((line) => `  ${line}`));
@@ -146,7 +161,7 @@ export const fanoutScenario: Scenario<FanoutParams> = {
         const open = await runRound(
           pool,
           env,
-          sendersPerAgent.map((count) => ({ mode: 'open', rate: (rate * count) / senders })),
+          sendersPerAgent.map((count) => ({ mode: 'open', rate: (rate * count) / senders, mix: params.mix })),
           params.timing,
         );
         figures['open'] = { targetRate: rate, ...open };

@@ -1,7 +1,8 @@
 /**
  * `history`: a database seeded with N messages (half in groups, half in dialogs) over U users
  * and G groups, then each read request at a fixed concurrency, one round per request type.
- * Figures per type: requests/s and latency; plus how long seeding took.
+ * Figures per type: requests/s and latency; plus how long seeding took. `--mix v12`: reactions
+ * on a third of the messages (every third id), so a page of 20 carries six or seven.
  */
 import type { HistoryConn, HistoryInfo, HistoryKind, HistoryResult, HistoryRound, HistorySetup } from '../agents/history.js';
 import { forkAgents, type AgentPool } from '../lib/agents.js';
@@ -11,7 +12,8 @@ import { pickCount, pickTiming, type Cli } from '../lib/options.js';
 import { nodeOf, splitByAgent } from '../lib/plan.js';
 import { countsLine, formatCount, formatLatency, formatLoad, round1, round2, roundLoad } from '../lib/report.js';
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
-import { analyze, seedDialogs, seedGroups, seedMessages, seedUsers, type IdRange } from '../lib/seed.js';
+import { analyze, seedDialogs, seedGroups, seedMessages, seedReactions, seedUsers, type IdRange } from '../lib/seed.js';
+import type { Mix } from '../lib/mix.js';
 import type postgres from 'postgres';
 import type { Scenario } from './types.js';
 import { explainHistory } from '../lib/explain.js';
@@ -37,13 +39,14 @@ export interface HistoryParams {
   kinds: HistoryKind[];
   /** Print EXPLAIN (ANALYZE, BUFFERS) of the three reads before the rounds. */
   explain: boolean;
+  mix: Mix;
   timing: RoundTiming;
 }
 
 const PRESETS = {
-  quick: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 1, durationSeconds: 6 }, explain: false },
-  full: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 3, durationSeconds: 30 }, explain: false },
-  smoke: { users: 50, groups: 10, groupSize: 5, partners: 4, messages: 2000, concurrency: 4, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 0.3, durationSeconds: 1 }, explain: false },
+  quick: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 1, durationSeconds: 6 }, explain: false, mix: 'plain' },
+  full: { users: 10_000, groups: 1000, groupSize: 50, partners: 10, messages: 1_000_000, concurrency: 50, limit: 20, kinds: [...DEFAULT_KINDS], timing: { warmupSeconds: 3, durationSeconds: 30 }, explain: false, mix: 'plain' },
+  smoke: { users: 50, groups: 10, groupSize: 5, partners: 4, messages: 2000, concurrency: 4, limit: 20, kinds: [...KINDS], timing: { warmupSeconds: 0.3, durationSeconds: 1 }, explain: false, mix: 'plain' },
 } satisfies Record<Cli['preset'], HistoryParams>;
 
 function isKind(kind: string): kind is HistoryKind {
@@ -103,12 +106,13 @@ export const historyScenario: Scenario<HistoryParams> = {
       limit: pickCount(cli, 'limit', preset.limit),
       kinds: kinds.filter(isKind),
       explain: cli.explain || preset.explain,
+      mix: cli.mix,
       timing: pickTiming(cli, preset.timing),
     };
   },
 
   describe: (p) =>
-    `${formatCount(p.messages)} messages, ${formatCount(p.users)} users, ${formatCount(p.groups)} groups of ${p.groupSize}, ${p.partners} partners each; concurrency ${p.concurrency}, limit ${p.limit}`,
+    `${formatCount(p.messages)} messages, ${formatCount(p.users)} users, ${formatCount(p.groups)} groups of ${p.groupSize}, ${p.partners} partners each; concurrency ${p.concurrency}, limit ${p.limit}${p.mix === 'v12' ? '; reactions on a third of the messages' : ''}`,
 
   budgetMs: (p) => 120_000 + p.messages / 10 + p.kinds.length * ((p.timing.warmupSeconds + p.timing.durationSeconds) * 1000 + ROUND_SLACK_MS),
 
@@ -120,6 +124,7 @@ export const historyScenario: Scenario<HistoryParams> = {
     const groups = await seedGroups(env.sql, users, params.groups, params.groupSize);
     const dialogs = await seedDialogs(env.sql, users, Math.max(1, Math.floor(params.partners / 2)));
     await seedMessages(env.sql, groups, dialogs, params.messages);
+    if (params.mix === 'v12') await seedReactions(env.sql, 3);
     await analyze(env.sql);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
 
@@ -147,8 +152,12 @@ export const historyScenario: Scenario<HistoryParams> = {
         const seconds = sum(data, (item) => item.windowSeconds) / Math.max(1, data.length);
         const sampled = sum(data, (item) => item.sampledReplies);
         const errors = mergeCounts(data.map((item) => item.errors));
+        const requestsPerSecond = Math.round(sum(data, (item) => item.replies) / seconds);
         const round = {
-          requestsPerSecond: Math.round(sum(data, (item) => item.replies) / seconds),
+          requestsPerSecond,
+          // Server CPU per request (µs): what a read costs the server whatever the machine's load.
+          serverMicrosPerRequest: load.serverCores === null || requestsPerSecond === 0 ? null : Math.round((load.serverCores * 1e6) / requestsPerSecond),
+          databaseMicrosPerRequest: load.databaseCores === null || requestsPerSecond === 0 ? null : Math.round((load.databaseCores * 1e6) / requestsPerSecond),
           latency: summarize(mergeHistograms(data.map((item) => item.latency))),
           rowsPerReply: sampled > 0 ? round2(sum(data, (item) => item.sampledRows) / sampled) : 0,
           errors,
@@ -160,6 +169,7 @@ export const historyScenario: Scenario<HistoryParams> = {
           `${kind}:`,
           `  requests/s       ${formatCount(round.requestsPerSecond)}  (${round.rowsPerReply} rows per reply)`,
           `  latency          ${formatLatency(round.latency)}`,
+          ...(round.serverMicrosPerRequest === null ? [] : [`  CPU per request  server ${round.serverMicrosPerRequest} µs, database ${round.databaseMicrosPerRequest ?? '?'} µs`]),
           ...formatLoad(load).map((line) => `  ${line}`),
           ...countsLine('errors', errors).map((line) => `  ${line}`),
           ...countsLine('closed by server', round.closedByServer).map((line) => `  ${line}`),

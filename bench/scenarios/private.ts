@@ -1,7 +1,7 @@
 /**
  * `private`: P pairs of users play ping-pong with `privateMessage` (see agents/private.ts).
  * Figures: committed sends/s and the round-trip latency (ping sent → pong received: two
- * commits and two pushes).
+ * commits and two pushes). `--mix v12`: replies and reactions in the mix (agents/private.ts).
  */
 import type { PrivateConn, PrivateInfo, PrivateResult, PrivateRound, PrivateSetup } from '../agents/private.js';
 import { forkAgents, type AgentPool } from '../lib/agents.js';
@@ -12,19 +12,21 @@ import { countsLine, formatCount, formatLatency, formatLoad, roundLoad } from '.
 import { measureRound, mergeCounts, ROUND_SLACK_MS, sum, type RoundTiming } from '../lib/round.js';
 import { seedUsers } from '../lib/seed.js';
 import type { Scenario } from './types.js';
+import type { Mix } from '../lib/mix.js';
 
 export interface PrivateParams {
   pairs: number;
   /** Pings each connection keeps in play. */
   balls: number;
   openWindow: number;
+  mix: Mix;
   timing: RoundTiming;
 }
 
 const PRESETS = {
-  quick: { pairs: 200, balls: 1, openWindow: 256, timing: { warmupSeconds: 2, durationSeconds: 10 } },
-  full: { pairs: 200, balls: 1, openWindow: 256, timing: { warmupSeconds: 5, durationSeconds: 30 } },
-  smoke: { pairs: 2, balls: 1, openWindow: 8, timing: { warmupSeconds: 0.3, durationSeconds: 1 } },
+  quick: { pairs: 200, balls: 1, openWindow: 256, mix: 'plain', timing: { warmupSeconds: 2, durationSeconds: 10 } },
+  full: { pairs: 200, balls: 1, openWindow: 256, mix: 'plain', timing: { warmupSeconds: 5, durationSeconds: 30 } },
+  smoke: { pairs: 2, balls: 1, openWindow: 8, mix: 'plain', timing: { warmupSeconds: 0.3, durationSeconds: 1 } },
 } satisfies Record<Cli['preset'], PrivateParams>;
 
 export const privateScenario: Scenario<PrivateParams> = {
@@ -36,11 +38,12 @@ export const privateScenario: Scenario<PrivateParams> = {
       pairs: pickCount(cli, 'pairs', preset.pairs),
       balls: pickCount(cli, 'balls', preset.balls),
       openWindow: pickCount(cli, 'open-window', preset.openWindow),
+      mix: cli.mix,
       timing: pickTiming(cli, preset.timing),
     };
   },
 
-  describe: (p) => `${p.pairs} pairs, ${p.balls} ping(s) in play per side, ${p.timing.durationSeconds} s`,
+  describe: (p) => `${p.pairs} pairs, ${p.balls} ping(s) in play per side, ${p.timing.durationSeconds} s${p.mix === 'plain' ? '' : `, mix ${p.mix}`}`,
 
   budgetMs: (p) => 90_000 + (p.timing.warmupSeconds + p.timing.durationSeconds) * 1000 + ROUND_SLACK_MS,
 
@@ -60,7 +63,7 @@ export const privateScenario: Scenario<PrivateParams> = {
         parts.map((part) => ({ targets: [...env.targets], secret: env.secret, conns: part, openConcurrency: params.openWindow })),
         60_000,
       );
-      const { results, load } = await measureRound(pool, env, parts.map(() => ({ balls: params.balls })), params.timing);
+      const { results, load } = await measureRound(pool, env, parts.map(() => ({ balls: params.balls, mix: params.mix })), params.timing);
       const data = results.map((result) => result.data);
       const seconds = sum(data, (item) => item.windowSeconds) / Math.max(1, data.length);
       const acks = sum(data, (item) => item.acks);
@@ -72,12 +75,16 @@ export const privateScenario: Scenario<PrivateParams> = {
         ack: summarize(mergeHistograms(data.map((item) => item.ack))),
         errors,
         otherPushes: sum(data, (item) => item.otherPushes),
+        repliesPerSecond: Math.round(sum(data, (item) => item.replies) / seconds),
+        reactionsPerSecond: Math.round(sum(data, (item) => item.reactions) / seconds),
+        reactionPushesPerSecond: Math.round(sum(data, (item) => item.reactionPushes) / seconds),
         closedByServer: mergeCounts(data.map((item) => item.closedByServer)),
         load: roundLoad(load),
       };
       const lines = [
         `committed sends/s ${formatCount(figures.sendsPerSecond)}  (${formatCount(figures.roundTripsPerSecond)} round trips/s)`,
         `round trip       ${formatLatency(figures.roundTrip)}`,
+        ...(params.mix === 'plain' ? [] : [`of which         ${formatCount(figures.repliesPerSecond)} replies/s, ${formatCount(figures.reactionsPerSecond)} reactions/s (${formatCount(figures.reactionPushesPerSecond)} reaction pushes/s)`]),
         `send → ack       ${formatLatency(figures.ack)}`,
         ...formatLoad(load),
         ...countsLine('errors', errors),

@@ -90,7 +90,7 @@ export const deleteStatement = (sql: Sql, me: number, messageId: number) => sql<
   with t as (${target(sql, me, messageId)}), allowed as (
     select t.id from t where t.sender_id = ${me} or t.role in ('owner', 'admin')
   ), upd as (
-    update messages m set content = '', deleted_at = now(), updated_at = now(), reactions = null, pinned_at = null, pinned_by = null
+    update messages m set content = '', deleted_at = now(), updated_at = now(), reactions = null, reactions_view = null, reactors = null, pinned_at = null, pinned_by = null
     from allowed a
     where m.id = a.id and m.deleted_at is null
     returning m.id, m.seq, m.group_id, m.sender_id, m.receiver_id, m.content, m.updated_at, m.deleted_at, m.mentions

@@ -47,11 +47,20 @@ export const mentionsJson = (sql: Sql, mentions: Fragment = sql`m.mentions`) =>
 
 /**
  * `reactions` as reader `me` sees them: [{emoji, count, me}] in first-appearance order (the stored
- * order, 007). Read from the row itself; rows without reactions cost a null test.
+ * order, 007). Read from the row itself: a row without reactions costs a null test, one whose reader
+ * holds none of them a copy of its `reactions_view`; only a row the reader reacted to builds its
+ * list from the holders.
  */
-export const reactionsJson = (sql: Sql, me: Fragment, reactions: Fragment = sql`m.reactions`) => sql`
-  case when ${reactions} is null then '[]'::json else (
-    select json_agg(json_build_object('emoji', x->>0, 'count', jsonb_array_length(x->1), 'me', (x->1) @> to_jsonb(${me}))
-      order by i)
-    from jsonb_array_elements(${reactions}) with ordinality as y(x, i)
-  ) end`;
+export const reactionsJson = (sql: Sql, me: Fragment, m: Fragment = sql`m`) => sql`
+  case when ${m}.reactions is null then '[]'::json
+       when not (${m}.reactors @> array[${me}]) then ${m}.reactions_view
+       else (select json_agg(json_build_object('emoji', x->>0, 'count', jsonb_array_length(x->1), 'me', (x->1) @> to_jsonb(${me}))
+               order by i)
+             from jsonb_array_elements(${m}.reactions) with ordinality as y(x, i)) end`;
+
+/**
+ * The columns a reactions change writes (reactions and its two read forms, 007), from the new
+ * list `next` (an expression over the row being updated).
+ */
+export const reactionColumns = (sql: Sql, next: Fragment) =>
+  sql`(reactions, reactions_view, reactors) = (select r, relay_reactions_view(r), relay_reactors(r) from (select ${next} as r) n)`;

@@ -1,8 +1,9 @@
 // The SDK under test (relay-client, as an app imports it) on Node: ws's WebSocket, an event
 // recorder, and clients closed after the file.
 import { after } from 'node:test';
+import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { RelayClient, type RelayClientOptions, type RelayEvents } from 'relay-client';
+import { RelayClient, RelayError, type RelayClientOptions, type RelayEvents } from 'relay-client';
 
 const clients: RelayClient[] = [];
 after(() => { for (const c of clients) c.close(); });
@@ -45,4 +46,20 @@ export class Recorder {
       this.waiters.push({ test, resolve: (e) => { clearTimeout(timer); resolve(e.payload as RelayEvents[K]); } });
     });
   }
+}
+
+/** `p` rejects with a RelayError of `code`; answers it. */
+export async function rejectsWith(p: Promise<unknown>, code: string): Promise<RelayError> {
+  const err = await p.then(() => assert.fail(`expected ${code}`), (e: unknown) => e);
+  assert.ok(err instanceof RelayError, String(err));
+  assert.equal(err.code, code, err.message);
+  return err;
+}
+
+/** A connected client of `account` on `url` that records `events`. */
+export async function connectedSdk(url: string, token: string, events: (keyof RelayEvents)[]): Promise<{ c: RelayClient; rec: Recorder }> {
+  const c = sdk(url, token);
+  const rec = new Recorder(c, events);
+  await c.connect();
+  return { c, rec };
 }
