@@ -113,7 +113,11 @@ function handlerOf(route: Route | AuthedRoute, deps: RouterDeps, head: boolean):
       req.upload?.abort();
     });
     const send = (reply: Reply): void => {
-      if (aborted || answered) return;
+      if (aborted || answered) {
+        // A file opened for a client that went away meanwhile: close it (its descriptor, or its S3 response).
+        reply.stream?.source.destroy();
+        return;
+      }
       answered = true;
       if (reply.stream && !head) streamReply(res, { ...reply, stream: reply.stream }, () => aborted);
       else res.cork(() => writeReply(res, reply, head));
