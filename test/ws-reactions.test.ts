@@ -47,6 +47,12 @@ test('addReaction / removeReaction: replies with `me` for the caller, pushes wit
   assert.deepEqual(r3.reactions, [{ emoji: '👍', count: 2, me: true }, { emoji: '🎉', count: 1, me: true }]);
   await a1.push('addReaction', (x) => x.emoji === '🎉' && x.userId === b.id && x.count === 1);
 
+  // The stored read form (007) is ASCII JSON text (emoji as \u escapes), the same list with `me` false.
+  const [view] = await store()<{ v: string }[]>`select reactions_view::text as v from messages where id = ${m.id}`;
+  assert.match(view!.v, /^[\x20-\x7e]+$/);
+  assert.match(view!.v, /\\ud83d\\udc4d/);
+  assert.deepEqual(JSON.parse(view!.v), [{ emoji: '👍', count: 2, me: false }, { emoji: '🎉', count: 1, me: false }]);
+
   // Each reader sees its own `me`.
   const rowFor = async (conn: typeof a1) => (await ok(conn, 'getlatestMessageGroup', { groupId, limit: 1 }))[0].reactions;
   assert.deepEqual(await rowFor(a1), [{ emoji: '👍', count: 2, me: true }, { emoji: '🎉', count: 1, me: false }]);

@@ -48,15 +48,17 @@ export const mentionsJson = (sql: Sql, mentions: Fragment = sql`m.mentions`) =>
 /**
  * `reactions` as reader `me` sees them: [{emoji, count, me}] in first-appearance order (the stored
  * order, 007). Read from the row itself: a row without reactions costs a null test, one whose reader
- * holds none of them a copy of its `reactions_view`; only a row the reader reacted to builds its
- * list from the holders.
+ * holds none of them a copy of its `reactions_view`; a row the reader reacted to takes the view's
+ * elements (`..."me":false}`, 11 characters at the end) and sets `me` where the holders include it.
  */
 export const reactionsJson = (sql: Sql, me: Fragment, m: Fragment = sql`m`) => sql`
   case when ${m}.reactions is null then '[]'::json
        when not (${m}.reactors @> array[${me}]) then ${m}.reactions_view
-       else (select json_agg(json_build_object('emoji', x->>0, 'count', jsonb_array_length(x->1), 'me', (x->1) @> to_jsonb(${me}))
-               order by i)
-             from jsonb_array_elements(${m}.reactions) with ordinality as y(x, i)) end`;
+       -- The reader's own: the stored view's elements (escaped once, when written), me set where it holds one.
+       else (select ('[' || string_agg(case when (x->1) @> to_jsonb(${me}) then left(w.v::text, -11) || '"me":true}' else w.v::text end,
+                                      ',' order by y.i) || ']')::json
+             from jsonb_array_elements(${m}.reactions) with ordinality as y(x, i)
+             join json_array_elements(${m}.reactions_view) with ordinality as w(v, j) on w.j = y.i) end`;
 
 /**
  * The columns a reactions change writes (reactions and its two read forms, 007), from the new
