@@ -39,8 +39,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/web ./dist/web
 COPY sql ./sql
-# The only writable place: generated secrets and, without DATABASE_URL, the embedded PostgreSQL.
-RUN mkdir /data && chown node:node /data
+# The only writable place: generated secrets, uploads (files/, a volume of its own in a cluster)
+# and, without DATABASE_URL, the embedded PostgreSQL.
+RUN mkdir -p /data/files && chown -R node:node /data
 VOLUME ["/data"]
 USER node
 EXPOSE 3000

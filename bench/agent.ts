@@ -31,7 +31,8 @@ function adapt<S, I, R, X>(create: (setup: S, emit: Emit) => Agent<I, R, X>): Fa
   };
 }
 
-const factories: Record<ScenarioName, Factory> = {
+// upload and thumbnail need no generator processes: the coordinator drives them itself.
+const factories: Partial<Record<ScenarioName, Factory>> = {
   connect: adapt(createConnectAgent),
   fanout: adapt(createFanoutAgent),
   private: adapt(createPrivateAgent),
@@ -68,7 +69,9 @@ async function handle(message: ToAgent): Promise<void> {
         console.error('generator: deadline passed, exiting');
         process.exit(3);
       }, Math.max(0, message.deadline - Date.now())).unref();
-      agent = factories[message.scenario](message.setup, (event) => send({ t: 'event', event }));
+      const factory = factories[message.scenario];
+      if (!factory) throw new Error(`no generator for ${message.scenario}`);
+      agent = factory(message.setup, (event) => send({ t: 'event', event }));
       send({ t: 'ready', info: await agent.setup() });
       return;
     }

@@ -21,6 +21,8 @@ import { typingScenario } from './scenarios/typing.js';
 import { soakScenario } from './scenarios/soak.js';
 import { searchScenario } from './scenarios/search.js';
 import { notifyScenario } from './scenarios/notify.js';
+import { uploadScenario } from './scenarios/upload.js';
+import { thumbnailScenario } from './scenarios/thumbnail.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/types.js';
 
 /** A scenario with its parameters fixed: no generic parameter left, so all of them fit one registry. */
@@ -46,6 +48,8 @@ const registry: Record<ScenarioName, (cli: Cli) => Prepared> = {
   soak: (cli) => prepare(soakScenario, cli),
   search: (cli) => prepare(searchScenario, cli),
   notify: (cli) => prepare(notifyScenario, cli),
+  upload: (cli) => prepare(uploadScenario, cli),
+  thumbnail: (cli) => prepare(thumbnailScenario, cli),
 };
 
 const BUSY_WARNING_CORES = 0.25;

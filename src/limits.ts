@@ -5,6 +5,8 @@ import { ClientError, ErrorCode } from './protocol.js';
 export interface Limits {
   /** Counts one login or sign-up attempt against the caller's IP and the email; throws RATE_LIMITED past the limit. */
   authAttempt(ip: string, email: string | undefined): Promise<void>;
+  /** Counts one upload against the account; throws RATE_LIMITED past UPLOAD_RATE_PER_MINUTE. */
+  upload(userId: number): Promise<void>;
 }
 
 /**
@@ -13,6 +15,7 @@ export interface Limits {
  */
 export function createLimits(
   perMinute: number,
+  uploadsPerMinute: number,
   redis?: { client: StoreClient; prefix: string },
   /** Told of each attempt refused (metrics count them). */
   onRefused?: () => void,
@@ -25,14 +28,15 @@ export function createLimits(
   // An office behind one NAT shares an IP: allow it several times what one person needs.
   const byIp = make('auth-ip', perMinute * 5);
   const byEmail = make('auth-email', perMinute);
+  const uploads = make('upload', uploadsPerMinute);
 
-  const consume = async (limiter: RateLimiterAbstract, key: string): Promise<void> => {
+  const consume = async (limiter: RateLimiterAbstract, key: string, what = 'attempts', onOver = onRefused): Promise<void> => {
     try {
       await limiter.consume(key);
     } catch (res) {
       if (res instanceof RateLimiterRes) {
-        onRefused?.();
-        throw new ClientError(ErrorCode.RATE_LIMITED, 'Too many attempts; try again later', { retryAfterMs: res.msBeforeNext });
+        onOver?.();
+        throw new ClientError(ErrorCode.RATE_LIMITED, `Too many ${what}; try again later`, { retryAfterMs: res.msBeforeNext });
       }
       throw res;
     }
@@ -42,6 +46,9 @@ export function createLimits(
     async authAttempt(ip, email) {
       await consume(byIp, ip);
       if (email) await consume(byEmail, email.toLowerCase());
+    },
+    async upload(userId) {
+      await consume(uploads, String(userId), 'uploads', () => undefined);
     },
   };
 }

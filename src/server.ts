@@ -32,6 +32,11 @@ import type { Presence } from './presence/types.js';
 import { TypingThrottle } from './ws/typingThrottle.js';
 import { createMutes } from './db/mutes.js';
 import { startPush, type Push } from './push/service.js';
+import { createFiles } from './db/files.js';
+import { openStorage } from './files/open.js';
+import { createSigner } from './files/signing.js';
+import { createFileService } from './files/service.js';
+import { startFileSweeper } from './files/sweeper.js';
 
 export interface RunningServer {
   port: number;
@@ -106,22 +111,33 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     ? await cluster.createRedisPresence({ client: presenceRedis, prefix: config.REDIS_PREFIX, timings, log, onChange: onPresenceChange })
     : createLocalPresence(timings, onPresenceChange);
   const typing = new TypingThrottle();
+  const storage = await openStorage(config);
+  const files = createFiles(sql);
+  const signer = createSigner(secret, config.FILE_URL_TTL);
+  const fileService = createFileService({
+    files, storage, signer, log,
+    limits: { maxBytes: config.MAX_UPLOAD_BYTES, quotaBytes: config.UPLOAD_QUOTA_BYTES, maxPixels: config.IMAGE_MAX_PIXELS, urlTtlSeconds: config.FILE_URL_TTL },
+  });
   // Before listening: the node's row in push_nodes must exist before its sockets are written.
   push = await startPush({ sql, config, log, counters: metrics.pushCounters });
   const pushed = push;
 
   const services: Services = {
     config, log, sql, users, groups: createGroups(sql), tokens, pubsub, sessions,
-    messages: createMessages(sql, { outbox: config.PUSH_ENABLED, onStored: () => pushed.kick() }),
+    messages: createMessages(sql, signer, { outbox: config.PUSH_ENABLED, onStored: () => pushed.kick() }),
     presenceStore, presence, typing, blocks: createBlocks(sql), search: createSearch(sql), mutes: createMutes(sql), push: pushed,
-    limits: createLimits(config.AUTH_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
+    files, fileService, signer,
+    limits: createLimits(config.AUTH_RATE_PER_MINUTE, config.UPLOAD_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
     metrics, inflight,
     authenticate: (token) => authenticate(tokens, users.authState, token),
     authenticateSocket: (token) => authenticate(tokens, users.socketState, token),
     isClosing: () => closing,
   };
   mountApp(app, services);
-  const stopSweeps = [startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics), startExpirySweep(sessions)];
+  const stopSweeps = [
+    startSlowConsumerSweep(sessions, config.WS_MAX_BACKPRESSURE, metrics), startExpirySweep(sessions),
+    startFileSweeper({ sql, fileService, ttlSeconds: config.FILE_ORPHAN_TTL, everyMs: config.FILE_SWEEP_MS, log }),
+  ];
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => {
@@ -146,6 +162,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await presence.close();
       await pubsub.close();
       limitsRedis?.disconnect();
+      storage.close();
       await sql.end({ timeout: 5 });
       await embedded?.stop();
       log.info('stopped');

@@ -18,6 +18,9 @@ import type { Blocks } from './db/blocks.js';
 import type { Search } from './db/search.js';
 import type { Mutes } from './db/mutes.js';
 import type { Push } from './push/service.js';
+import type { Files } from './db/files.js';
+import type { FileService } from './files/service.js';
+import type { FileSigner } from './files/signing.js';
 
 /** What routes and handlers may use: built once in server.ts, passed down, never global. */
 export interface Services {
@@ -27,6 +30,10 @@ export interface Services {
   users: Users;
   groups: Groups;
   messages: Messages;
+  /** v1.2 files: their rows, the upload and download logic, and URL signatures. */
+  files: Files;
+  fileService: FileService;
+  signer: FileSigner;
   presenceStore: PresenceStore;
   blocks: Blocks;
   search: Search;

@@ -53,6 +53,32 @@ export const text = (name: string, max: number) =>
     v.check((s) => codePoints(s) <= max, `${name} must be at most ${max} characters`),
   );
 
+/** A file id as POST /files makes them (files/service.ts): 128 random bits, base64url. */
+export const FILE_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * A send's `attachments?` (PROTOCOL.md v1.2 "Files"): up to 10 file ids; a repeated id counts once.
+ * `content` of a send may then be "" (contentOrAttachments checks the pair).
+ */
+export const attachments = v.optional(
+  v.pipe(
+    v.array(v.pipe(v.string('attachments must hold file ids'), v.regex(FILE_ID, 'attachments must hold file ids')), 'attachments must be an array of file ids'),
+    v.transform((ids) => [...new Set(ids)]),
+    v.maxLength(10, 'attachments must hold at most 10 files'),
+  ),
+);
+
+/** A send's content: as `text`, except that it may be empty (not white space only) when files go with it. */
+export const sendContent = (max: number) =>
+  v.pipe(
+    v.string('content must be a string'),
+    v.check(storable, 'content must be valid Unicode text without NUL characters'),
+    v.check((s) => codePoints(s) <= max, `content must be at most ${max} characters`),
+  );
+export const contentOrAttachments = <T extends { content: string; attachments?: string[] | undefined }>(p: T): boolean =>
+  p.content.trim().length > 0 || (p.content === '' && (p.attachments?.length ?? 0) > 0);
+export const CONTENT_REQUIRED = 'content must not be empty or only white space';
+
 export const limit = v.optional(
   v.pipe(v.number('limit must be an integer'), v.integer('limit must be an integer'),
     v.minValue(1, 'limit must be at least 1'), v.maxValue(100, 'limit must be at most 100')),

@@ -21,6 +21,11 @@ import { groupSendStatement, privateSendStatement } from '../src/db/sends.js';
 import { reactionBatchStatement } from '../src/db/reactions.js';
 import { dialogPinnedStatement, groupPinnedStatement, pinLockStatement, pinStatement, unpinStatement } from '../src/db/pins.js';
 import type { Sql } from '../src/db/client.js';
+import { createSigner } from '../src/files/signing.js';
+import { urlSigning } from '../src/db/messageRows.js';
+
+// Message rows sign their files' URLs in the statement: the plans are read with real parameters.
+const SIGNING = urlSigning(createSigner('explain-test-secret-'.repeat(3), 3600));
 
 let db: TestDatabase;
 let relay: RelayProcess;
@@ -239,13 +244,13 @@ async function assertHistoryIndexed(name: string, lastId: number, build: (page: 
 /** The statement the server runs for one request of that page (pages by number are batched, cursors are not). */
 const dialogQuery = (me: number, peer: number, page: Page): unknown =>
   page.beforeId === undefined && page.afterId === undefined
-    ? dialogPagesStatement(sql, [{ me, lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }])
-    : dialogCursorStatement(sql, me, peer, page);
+    ? dialogPagesStatement(sql, [{ me, lo: Math.min(me, peer), hi: Math.max(me, peer), skip: page.offset, take: page.limit }], SIGNING)
+    : dialogCursorStatement(sql, me, peer, page, SIGNING);
 
 const groupQuery = (me: number, groupId: number, page: Page): unknown =>
   page.beforeId === undefined && page.afterId === undefined
-    ? groupPagesStatement(sql, [{ userId: me, groupId, skip: page.offset, take: page.limit }])
-    : groupCursorStatement(sql, me, groupId, page);
+    ? groupPagesStatement(sql, [{ userId: me, groupId, skip: page.offset, take: page.limit }], SIGNING)
+    : groupCursorStatement(sql, me, groupId, page, SIGNING);
 
 test('dialog history (getlatestMessageDialog) reads messages through indexes only', async () => {
   const { me, peer } = await pickUser();
@@ -272,8 +277,8 @@ test('the batched history reads stay on their generic plans', async () => {
       const n = 1 + (i % 3);
       const users = Array.from({ length: n }, (_, k) => me + k);
       await chatListStatement(c, users.map((userId) => ({ userId, skip: 0, take: 20 })));
-      await dialogPagesStatement(c, users.map(() => ({ me, lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })));
-      await groupPagesStatement(c, users.map((userId) => ({ userId, groupId, skip: 0, take: 20 })));
+      await dialogPagesStatement(c, users.map(() => ({ me, lo: Math.min(me, peer), hi: Math.max(me, peer), skip: 0, take: 20 })), SIGNING);
+      await groupPagesStatement(c, users.map((userId) => ({ userId, groupId, skip: 0, take: 20 })), SIGNING);
     }
     const rows = await conn<{ statement: string; generic: number; custom: number }[]>`
       select statement, generic_plans::int as generic, custom_plans::int as custom
@@ -372,16 +377,16 @@ test('v1.2: sends with replies and mentions, reactions, pins and getPinned reach
     ['pinMessage lock (dialog)', () => pinLockStatement(sql, me, d!.id)],
     ['pinMessage', () => pinStatement(sql, me, g!.id)],
     ['unpinMessage', () => unpinStatement(sql, me, d!.id)],
-    ['getPinned (group)', () => groupPinnedStatement(sql, me, groupId)],
-    ['getPinned (dialog)', () => dialogPinnedStatement(sql, me, peer)],
+    ['getPinned (group)', () => groupPinnedStatement(sql, me, groupId, SIGNING)],
+    ['getPinned (dialog)', () => dialogPinnedStatement(sql, me, peer, SIGNING)],
   ];
   for (const [label, build] of statements) await assertWriteIndexed(label, build);
   // The pins are counted and listed from their partial indexes.
   for (const [label, build, index] of [
     ['pinMessage (group)', () => pinStatement(sql, me, g!.id), 'messages_group_pinned_idx'],
     ['pinMessage (dialog)', () => pinStatement(sql, me, d!.id), 'messages_dialog_pinned_idx'],
-    ['getPinned (group)', () => groupPinnedStatement(sql, me, groupId), 'messages_group_pinned_idx'],
-    ['getPinned (dialog)', () => dialogPinnedStatement(sql, me, peer), 'messages_dialog_pinned_idx'],
+    ['getPinned (group)', () => groupPinnedStatement(sql, me, groupId, SIGNING), 'messages_group_pinned_idx'],
+    ['getPinned (dialog)', () => dialogPinnedStatement(sql, me, peer, SIGNING), 'messages_dialog_pinned_idx'],
   ] as const) {
     const plan = await explainBound(build());
     assert.ok([...nodes(plan)].some((n) => n['Index Name'] === index), `${label}: reads ${index}\n${render(plan)}`);
@@ -401,7 +406,7 @@ test('markRead, editMessage and deleteMessage reach messages through indexes onl
   ];
   for (const [label, build] of batches) assertNoSeqScanOnMessages(`${label} [bound parameters]`, await explainBound(build()));
   const statements: [string, () => unknown][] = [
-    ['editMessage', () => editStatement(sql, me, d!.id, 'edited')],
+    ['editMessage', () => editStatement(sql, me, d!.id, 'edited', SIGNING)],
     ['deleteMessage', () => deleteStatement(sql, me, g!.id)],
   ];
   for (const [label, build] of statements) {

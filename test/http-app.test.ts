@@ -22,6 +22,7 @@ test('/app redirects to /app/; /app/ is the page, revalidated on every load, und
     assert.ok(csp.includes(directive), `CSP has ${directive}: ${csp}`);
   }
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/, 'no inline code, no other origin');
+  assert.ok(csp.includes("img-src 'self' blob:;"), `images: this origin (files, thumbnails) and blob: at most: ${csp}`);
   assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
   const html = await page.text();
   assert.match(html, /<title>Relay<\/title>/);
@@ -31,15 +32,15 @@ test('/app redirects to /app/; /app/ is the page, revalidated on every load, und
 test('every asset index.html names is served with its type and a year of immutable caching; others are 404', async () => {
   const html = await (await get('/app/')).text();
   const refs = [...html.matchAll(/(?:src|href)="(assets\/[^"]+)"/g)].map((m) => m[1]!);
-  assert.equal(refs.length, 2, `one script and one stylesheet: ${refs.join(', ')}`);
-  const types: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+  assert.equal(refs.length, 3, `one script, one stylesheet, the icon: ${refs.join(', ')}`);
+  const types: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
   for (const ref of refs) {
-    assert.match(ref, /-[A-Z0-9]{8}\.(js|css)$/, 'a content hash in the name');
+    assert.match(ref, /-[A-Z0-9]{8}\.(js|css|svg)$/, 'a content hash in the name');
     const res = await get(`/app/${ref}`);
     assert.equal(res.status, 200, ref);
     assert.equal(res.headers.get('content-type'), types[ref.slice(ref.lastIndexOf('.'))]);
     assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
-    assert.ok((await res.arrayBuffer()).byteLength > 1000);
+    assert.ok((await res.arrayBuffer()).byteLength > (ref.endsWith('.svg') ? 100 : 1000));
   }
   const missing = await get('/app/assets/nope-12345678.js');
   assert.equal(missing.status, 404);

@@ -105,6 +105,7 @@ describe('API docs', () => {
       ['patch', '/profile/password'], ['post', '/auth/refresh'], ['delete', '/profile'], ['get', '/users'],
       ['get', '/api/'], ['get', '/api/openapi.json'], ['get', '/health'], ['get', '/ready'],
       ['get', '/push/key'], ['post', '/push/subscriptions'], ['delete', '/push/subscriptions'],
+      ['post', '/files'], ['get', '/files/{id}'], ['get', '/files/{id}/thumbnail'],
     ];
     for (const [method, route] of routes) {
       assert.ok(doc.paths?.[route]?.[method], `${method.toUpperCase()} ${route} is missing from the OpenAPI document`);
@@ -119,6 +120,8 @@ describe('API docs', () => {
     assert.deepEqual([...loginSchema.required].sort(), ['email', 'password']);
     const passwordSchema = doc.paths['/profile/password'].patch.requestBody.content['application/json'].schema;
     assert.deepEqual([...passwordSchema.required].sort(), ['newPassword', 'oldPassword']);
+    assert.deepEqual([...doc.components.schemas.File.required].sort(), ['contentType', 'createdAt', 'height', 'id', 'name', 'size', 'thumbnailUrl', 'url', 'width']);
+    assert.ok(doc.components.schemas.ws_privateMessage.properties.params.properties.attachments, 'sends document attachments');
     // Protected routes say they need the bearer token.
     assert.equal(doc.components?.securitySchemes?.bearer?.scheme, 'bearer');
     for (const [method, route] of [['get', '/profile'], ['get', '/users'], ['post', '/auth/refresh']] as const) {

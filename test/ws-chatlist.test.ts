@@ -8,8 +8,8 @@ import { useRelay, ok } from './helpers/protocol.js';
 const fx = useRelay('ws_chatlist', { AUTH_RATE_PER_MINUTE: '100000' });
 const { connect } = fx;
 
-// v1's fields plus v1.1's seq, unreadCount, lastReadId and peerLastReadId, and v1.2's blocked, mentionCount, muted, mutedUntil.
-const ROW_KEYS = ['blocked', 'content', 'createdAt', 'deletedAt', 'groupId', 'groupName', 'id', 'lastReadId', 'mentionCount', 'muted', 'mutedUntil', 'peerLastReadId', 'receiverId', 'receiverName', 'senderId', 'senderName', 'seq', 'unreadCount', 'updatedAt'];
+// v1's fields plus v1.1's seq, unreadCount, lastReadId and peerLastReadId, and v1.2's attachmentName, blocked, mentionCount, muted, mutedUntil.
+const ROW_KEYS = ['attachmentName', 'blocked', 'content', 'createdAt', 'deletedAt', 'groupId', 'groupName', 'id', 'lastReadId', 'mentionCount', 'muted', 'mutedUntil', 'peerLastReadId', 'receiverId', 'receiverName', 'senderId', 'senderName', 'seq', 'unreadCount', 'updatedAt'];
 
 async function list(c: Client, params: Record<string, unknown> = {}): Promise<any[]> {
   const rows = await ok(c, 'listLastMessage', params);
@@ -49,22 +49,22 @@ test('one row per conversation, newest activity first, with the exact row shapes
   assert.deepEqual(emptyRow, {
     id: null, senderId: null, senderName: null, receiverId: null, receiverName: null,
     groupId: empty.groupId, groupName: 'Empty', content: null, createdAt: empty.createdAt, updatedAt: null, deletedAt: null,
-    seq: null, unreadCount: 0, lastReadId: null, peerLastReadId: null, blocked: false, mentionCount: 0, muted: false, mutedUntil: null,
+    seq: null, unreadCount: 0, lastReadId: null, peerLastReadId: null, blocked: false, mentionCount: 0, muted: false, mutedUntil: null, attachmentName: null,
   }, 'an empty group: message fields null, createdAt = when the caller joined');
   assert.deepEqual(groupRow, {
     id: gm.id, senderId: b.id, senderName: 'Max', receiverId: null, receiverName: null,
     groupId: g.groupId, groupName: 'Chat', content: 'g1', createdAt: gm.createdAt, updatedAt: groupRow.updatedAt, deletedAt: null,
-    seq: 1, unreadCount: 1, lastReadId: null, peerLastReadId: null, blocked: false, mentionCount: 0, muted: false, mutedUntil: null,
+    seq: 1, unreadCount: 1, lastReadId: null, peerLastReadId: null, blocked: false, mentionCount: 0, muted: false, mutedUntil: null, attachmentName: null,
   });
   assert.deepEqual(cRow, {
     id: ca.id, senderId: c.id, senderName: 'Nia', receiverId: a.id, receiverName: 'Lina',
     groupId: null, groupName: null, content: 'ca1', createdAt: ca.createdAt, updatedAt: cRow.updatedAt, deletedAt: null,
-    seq: 1, unreadCount: 1, lastReadId: null, peerLastReadId: ca.id, blocked: false, mentionCount: 0, muted: false, mutedUntil: null,
+    seq: 1, unreadCount: 1, lastReadId: null, peerLastReadId: ca.id, blocked: false, mentionCount: 0, muted: false, mutedUntil: null, attachmentName: null,
   });
   assert.deepEqual(bRow, {
     id: ab.id, senderId: a.id, senderName: 'Lina', receiverId: b.id, receiverName: 'Max',
     groupId: null, groupName: null, content: 'ab1', createdAt: ab.createdAt, updatedAt: bRow.updatedAt, deletedAt: null,
-    seq: 1, unreadCount: 0, lastReadId: ab.id, peerLastReadId: null, blocked: false, mentionCount: 0, muted: false, mutedUntil: null,
+    seq: 1, unreadCount: 0, lastReadId: ab.id, peerLastReadId: null, blocked: false, mentionCount: 0, muted: false, mutedUntil: null, attachmentName: null,
   });
   for (const r of [groupRow, cRow, bRow]) assert.match(r.updatedAt, /^\d{4}-\d\d-\d\dT.*Z$/);
 

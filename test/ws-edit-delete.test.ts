@@ -25,10 +25,10 @@ test('editMessage: the sender edits; everyone in the conversation gets the push;
   const m = await ok(a1, 'messageInGroup', { groupId: g.groupId, content: 'helo' });
 
   const data = await ok(a1, 'editMessage', { messageId: m.id, content: 'hello' });
-  assert.deepEqual(Object.keys(data).sort(), ['content', 'createdAt', 'editedAt', 'groupId', 'id', 'mentions', 'receiverId', 'replyTo', 'senderId', 'seq']);
+  assert.deepEqual(Object.keys(data).sort(), ['attachments', 'content', 'createdAt', 'editedAt', 'groupId', 'id', 'mentions', 'receiverId', 'replyTo', 'senderId', 'seq']);
   assert.deepEqual({ ...data, editedAt: null }, {
     id: m.id, seq: 1, senderId: a.id, receiverId: null, groupId: g.groupId, content: 'hello', createdAt: m.createdAt, editedAt: null,
-    replyTo: null, mentions: [],
+    replyTo: null, mentions: [], attachments: [],
   });
   assertIsoDate(data.editedAt, 'editedAt');
   for (const c of [a2, b1]) {

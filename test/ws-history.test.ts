@@ -10,8 +10,8 @@ const { connect } = fx;
 
 // v1's fields plus v1.1's seq, editedAt and deletedAt.
 // v1.2 adds replyTo, mentions and reactions to every history row.
-const DIALOG_KEYS = ['content', 'created_at', 'deletedAt', 'editedAt', 'id', 'mentions', 'reactions', 'receiver_id', 'receverName', 'replyTo', 'senderName', 'sender_id', 'seq'];
-const GROUP_KEYS = ['content', 'created_at', 'deletedAt', 'editedAt', 'group_id', 'id', 'mentions', 'reactions', 'replyTo', 'senderName', 'sender_id', 'seq'];
+const DIALOG_KEYS = ['attachments', 'content', 'created_at', 'deletedAt', 'editedAt', 'id', 'mentions', 'reactions', 'receiver_id', 'receverName', 'replyTo', 'senderName', 'sender_id', 'seq'];
+const GROUP_KEYS = ['attachments', 'content', 'created_at', 'deletedAt', 'editedAt', 'group_id', 'id', 'mentions', 'reactions', 'replyTo', 'senderName', 'sender_id', 'seq'];
 
 const dialog = (c: Client, receiverId: number, extra: Record<string, unknown> = {}) =>
   ok(c, 'getlatestMessageDialog', { receiverId, ...extra });

@@ -20,7 +20,7 @@ test('privateMessage: reply carries the stored message; receiver (all connection
 
   const data = await ok(a1, 'privateMessage', { receiverId: b.id, content: 'Hi' });
   // v1's fields plus v1.1's seq (the first message of this dialog) and v1.2's replyTo and mentions.
-  assert.deepEqual(Object.keys(data).sort(), ['content', 'createdAt', 'id', 'mentions', 'receiverId', 'replyTo', 'senderId', 'seq']);
+  assert.deepEqual(Object.keys(data).sort(), ['attachments', 'content', 'createdAt', 'id', 'mentions', 'receiverId', 'replyTo', 'senderId', 'seq']);
   assert.deepEqual([data.replyTo, data.mentions], [null, []]);
   assert.equal(data.seq, 1);
   assert.equal(typeof data.id, 'number');
@@ -88,7 +88,7 @@ test('messageInGroup: reply carries the stored message; every member connection 
   await ok(a1, 'addUserInGroup', { groupId: group.groupId, userId: c.id });
 
   const data = await ok(a1, 'messageInGroup', { groupId: group.groupId, content: 'lol' });
-  assert.deepEqual(Object.keys(data).sort(), ['content', 'createdAt', 'groupId', 'id', 'mentions', 'replyTo', 'senderId', 'seq']);
+  assert.deepEqual(Object.keys(data).sort(), ['attachments', 'content', 'createdAt', 'groupId', 'id', 'mentions', 'replyTo', 'senderId', 'seq']);
   assert.equal(data.seq, 1);
   assert.equal(data.groupId, group.groupId);
   assert.equal(data.senderId, a.id);
@@ -97,7 +97,7 @@ test('messageInGroup: reply carries the stored message; every member connection 
 
   for (const conn of [a2, b1, b2, c1]) {
     const pd = assertPush(await conn.push('messageInGroup', (d) => d.id === data.id), 'messageInGroup', 'lol', 'Gina');
-    assert.deepEqual(Object.keys(pd).sort(), ['content', 'createdAt', 'groupId', 'groupName', 'id', 'mentions', 'replyTo', 'senderId', 'seq']);
+    assert.deepEqual(Object.keys(pd).sort(), ['attachments', 'content', 'createdAt', 'groupId', 'groupName', 'id', 'mentions', 'replyTo', 'senderId', 'seq']);
     assert.deepEqual(pd, { ...data, groupName: 'Team' });
   }
   await assertNoPush(a1, 'messageInGroup', (d) => d.id === data.id, 'the sending connection');

@@ -14,9 +14,9 @@ const { fx, connect, onOther, store } = useTwoNodes('ws_pins', ENV);
 
 const PIN_KEYS = ['groupId', 'messageId', 'pinnedAt', 'pinnedBy', 'receiverId', 'senderId', 'seq'];
 const PIN_PUSH_KEYS = ['groupId', 'messageId', 'pinnedAt', 'receiverId', 'senderId', 'seq', 'userId'];
-const DIALOG_ROW_KEYS = ['content', 'created_at', 'deletedAt', 'editedAt', 'id', 'mentions', 'pinnedAt', 'pinnedBy', 'reactions',
+const DIALOG_ROW_KEYS = ['attachments', 'content', 'created_at', 'deletedAt', 'editedAt', 'id', 'mentions', 'pinnedAt', 'pinnedBy', 'reactions',
   'receiver_id', 'receverName', 'replyTo', 'senderName', 'sender_id', 'seq'];
-const GROUP_ROW_KEYS = ['content', 'created_at', 'deletedAt', 'editedAt', 'group_id', 'id', 'mentions', 'pinnedAt', 'pinnedBy', 'reactions',
+const GROUP_ROW_KEYS = ['attachments', 'content', 'created_at', 'deletedAt', 'editedAt', 'group_id', 'id', 'mentions', 'pinnedAt', 'pinnedBy', 'reactions',
   'replyTo', 'senderName', 'sender_id', 'seq'];
 
 test('dialog: either side pins and unpins; replies, pushes to both sides, getPinned rows; twice changes nothing', async () => {

@@ -1,6 +1,7 @@
 // Builds the web app (web/src) into dist/web: one script and one stylesheet, content-hashed,
 // and index.html naming them. Run by `npm run build` after the SDK (client/) is compiled.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,11 @@ const outputs = Object.keys(result.metafile.outputs).map((f) => path.relative(ou
 const js = outputs.find((f) => f.endsWith('.js'));
 const css = outputs.find((f) => f.endsWith('.css'));
 if (!js || !css) throw new Error(`web build: missing outputs in ${outputs.join(', ')}`);
-const html = readFileSync(path.join(here, 'index.html'), 'utf8').replace('%SCRIPT%', js).replace('%STYLE%', css);
+// The icon as a file of the app's own ('self': the CSP's img-src allows no data: URL), content-hashed
+// like the others (they are cached for a year).
+const iconSvg = readFileSync(path.join(here, 'icon.svg'));
+const icon = `assets/icon-${createHash('sha256').update(iconSvg).digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toUpperCase()}.svg`;
+writeFileSync(path.join(out, icon), iconSvg);
+const html = readFileSync(path.join(here, 'index.html'), 'utf8').replace('%SCRIPT%', js).replace('%STYLE%', css).replace('%ICON%', icon);
 writeFileSync(path.join(out, 'index.html'), html);
 console.log(`web app built: dist/web/${js}, dist/web/${css}`);

@@ -5,7 +5,7 @@
  * Payloads are per scenario; each side owns the type of what it sends, and these are the
  * only places they cross a process boundary untyped.
  */
-export type ScenarioName = 'connect' | 'fanout' | 'private' | 'history' | 'typing' | 'soak' | 'search' | 'notify';
+export type ScenarioName = 'connect' | 'fanout' | 'private' | 'history' | 'typing' | 'soak' | 'search' | 'notify' | 'upload' | 'thumbnail';
 
 export type ToAgent =
   | { t: 'setup'; scenario: ScenarioName; deadline: number; setup: unknown }

@@ -21,8 +21,12 @@ export const DEFAULT_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
 /** What `npm run bench` runs without a scenario named. */
 export const SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'private', 'history', 'typing'];
 
-/** Runs only when named: soak takes minutes and the machine's whole open-file budget; search seeds 1M messages of its own; notify takes minutes. */
-export const ON_REQUEST: readonly ScenarioName[] = ['soak', 'search', 'notify'];
+/**
+ * Run only when named: soak takes minutes and the machine's whole open-file budget; search seeds
+ * 1M messages of its own; notify takes minutes; upload and thumbnail measure files (gigabytes of
+ * disk writes, seconds of image decoding), not the send path.
+ */
+export const ON_REQUEST: readonly ScenarioName[] = ['soak', 'search', 'notify', 'upload', 'thumbnail'];
 
 export type Preset = 'quick' | 'full' | 'smoke';
 

@@ -6,12 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { WsTarget } from './wsclient.js';
 import { sleep } from './clock.js';
 import { track } from './lifecycle.js';
 import { inspectorUrl } from './gc.js';
 
 export const LOOPBACK = '127.0.0.1';
+const BENCH_FILES_DIR = path.join(os.tmpdir(), `relay-bench-files-${process.pid}`);
 
 export interface ServerNode {
   readonly pid: number;
@@ -113,7 +116,8 @@ export async function launchServers(options: LaunchOptions): Promise<ServerClust
       // execs node, so the pid stays the server's own (it is metered through /proc).
       const [file = process.execPath, ...args] = HAS_SETPRIV ? [SETPRIV, '--pdeathsig', 'SIGTERM', '--', ...command] : command;
       const child = spawn(file, args, {
-        env: { ...process.env, ...options.env, ...options.nodeEnv?.(index), PORT: String(port), HOST: LOOPBACK },
+        // One uploads folder shared by the nodes (a cluster refuses each node's default folder).
+        env: { FILES_DIR: BENCH_FILES_DIR, ...process.env, ...options.env, ...options.nodeEnv?.(index), PORT: String(port), HOST: LOOPBACK },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);

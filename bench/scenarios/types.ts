@@ -20,12 +20,12 @@ export interface ScenarioOutcome {
 
 export interface Scenario<Params extends object> {
   name: ScenarioName;
+  /** Server settings this scenario needs (under --server-env, which may override them). */
+  serverEnv?: Readonly<Record<string, string>>;
   /** Preset sizes merged with the command line's overrides. */
   configure(cli: Cli): Params;
   describe(params: Params): string;
   /** Upper bound of a healthy run; past it the run is aborted and everything killed. */
   budgetMs(params: Params): number;
   run(context: ScenarioContext, params: Params): Promise<ScenarioOutcome>;
-  /** Server settings the scenario needs (--server-env overrides them). */
-  serverEnv?: Readonly<Record<string, string>>;
 }

@@ -4,9 +4,10 @@ import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { isExpired, TokenKeeper, type GetToken } from './token.js';
 import { CatchUp } from './catchup.js';
 import { checkFrame, checkParams, frameBytes, PROTOCOL_LIMITS, type Limits } from './limits.js';
+import { uploadFile, type UploadData, type UploadOptions } from './upload.js';
 import { fromDialogRow, fromGroupRow, type ChatMessage, type Conversation, type HistoryMessage } from './messages.js';
 import type {
-  CloseCodes, ConversationRef, DialogHistoryRow, ErrorFrame, GroupHistoryRow, HistoryPaging, Paging, Params, PushData,
+  CloseCodes, ConversationRef, DialogHistoryRow, ErrorFrame, FileInfo, GroupHistoryRow, HistoryPaging, Paging, Params, PushData,
   PushMessage, PushType, ReplyData, RequestType, Role, SearchParams, SuccessFrame,
 } from './wire.js';
 
@@ -44,6 +45,8 @@ export interface RelayClientOptions {
   getToken?: GetToken;
   /** The WebSocket class; defaults to the global one (browsers, Node 22+). In Node 20 pass `ws`'s. */
   WebSocket?: WebSocketConstructor;
+  /** The server's HTTP origin for uploads (default: `url` with ws→http, wss→https, no path). */
+  httpUrl?: string;
   /** Reads and other requests: how long to wait for the reply (default 10 s). */
   requestTimeoutMs?: number;
   /** Sends: how long a send may wait for its reply, offline time included, before it rejects (default 60 s). */
@@ -106,6 +109,17 @@ function newClientMessageId(): string {
  * A Relay WebSocket client: typed requests, typed pushes, reconnects with backoff, sends that
  * are resent after a drop and stored once (clientMessageId), and catch-up of what was missed.
  */
+export interface SendOptions {
+  clientMessageId?: string;
+  /** v1.2: files to attach (as uploadFile returned them, or their ids). */
+  attachments?: readonly (FileInfo | string)[];
+}
+
+const filesOf = (opts: SendOptions): { attachments?: string[] } =>
+  opts.attachments && opts.attachments.length > 0
+    ? { attachments: opts.attachments.map((f) => (typeof f === 'string' ? f : f.id)) }
+    : {};
+
 export class RelayClient extends Emitter<RelayEvents> {
   private readonly opts: RelayClientOptions;
   private readonly WS: WebSocketConstructor;
@@ -186,18 +200,28 @@ export class RelayClient extends Emitter<RelayEvents> {
   createGroup(groupName: string) { return this.request('newGroup', { groupName }); }
   addToGroup(groupId: number, userId: number) { return this.request('addUserInGroup', { groupId, userId }); }
   leaveGroup(groupId: number) { return this.request('leaveGroup', { groupId }); }
-  /** `replyToId` (v1.2): a message of this dialog to reply to. */
-  sendPrivate(receiverId: number, content: string, opts: { clientMessageId?: string; replyToId?: number } = {}) {
-    const params: Params<'privateMessage'> = { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() };
+  /** `replyToId` (v1.2): a message of this dialog to reply to; `attachments`: files from `uploadFile` (or their ids), up to 10: `content` may then be "". */
+  sendPrivate(receiverId: number, content: string, opts: SendOptions & { replyToId?: number } = {}) {
+    const params: Params<'privateMessage'> = { receiverId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId(), ...filesOf(opts) };
     if (opts.replyToId !== undefined) params.replyToId = opts.replyToId;
     return this.send('privateMessage', params) as Promise<ReplyData<'privateMessage'>>;
   }
-  /** `replyToId` (v1.2): a message of this group to reply to; `mentions`: member ids (others are dropped by the server). */
-  sendToGroup(groupId: number, content: string, opts: { clientMessageId?: string; replyToId?: number; mentions?: number[] } = {}) {
-    const params: Params<'messageInGroup'> = { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId() };
+  /** `replyToId` (v1.2): a message of this group to reply to; `mentions`: member ids (others are dropped by the server); `attachments` as for sendPrivate. */
+  sendToGroup(groupId: number, content: string, opts: SendOptions & { replyToId?: number; mentions?: number[] } = {}) {
+    const params: Params<'messageInGroup'> = { groupId, content, clientMessageId: opts.clientMessageId ?? newClientMessageId(), ...filesOf(opts) };
     if (opts.replyToId !== undefined) params.replyToId = opts.replyToId;
     if (opts.mentions !== undefined) params.mentions = opts.mentions;
     return this.send('messageInGroup', params) as Promise<ReplyData<'messageInGroup'>>;
+  }
+
+  /**
+   * Uploads a file (a browser File/Blob, a Node Buffer or stream) with this client's token;
+   * resolves with the stored `file` to pass in `attachments`. Its `url`/`thumbnailUrl` are signed
+   * paths on the server (prefix them with the server's origin outside a page it serves).
+   */
+  uploadFile(data: UploadData, name: string, opts: UploadOptions = {}): Promise<FileInfo> {
+    const base = this.opts.httpUrl ?? this.opts.url.replace(/^ws(s?):\/\/([^/]+).*$/, 'http$1://$2');
+    return uploadFile(base.replace(/\/+$/, ''), this.token, data, name, opts);
   }
   markRead(conversation: ConversationRef, messageId: number) { return this.request('markRead', { ...conversation, messageId }); }
   editMessage(messageId: number, content: string) { return this.request('editMessage', { messageId, content }); }

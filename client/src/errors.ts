@@ -11,7 +11,9 @@ export type ClientErrorCode =
   /** Too many sends waiting while offline (`maxQueuedSends`). */
   | 'QUEUE_FULL'
   /** The server could not be reached, or answered something that is not the protocol. */
-  | 'NETWORK';
+  | 'NETWORK'
+  /** An upload cancelled through its AbortSignal. */
+  | 'ABORTED';
 
 /** A request that failed: `code` is the protocol's error code, or one of the SDK's own. */
 export class RelayError extends Error {

@@ -1,6 +1,8 @@
 export { RelayClient, CloseCode } from './client.js';
-export type { RelayClientOptions, RelayEvents, PushEvent, ConnectionState, WebSocketLike, WebSocketConstructor } from './client.js';
+export type { RelayClientOptions, SendOptions, RelayEvents, PushEvent, ConnectionState, WebSocketLike, WebSocketConstructor } from './client.js';
 export { RelayHttp } from './http.js';
+export { uploadFile } from './upload.js';
+export type { UploadData, UploadOptions } from './upload.js';
 export type { FetchLike } from './http.js';
 export { RelayError } from './errors.js';
 export type { ClientErrorCode } from './errors.js';

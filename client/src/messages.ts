@@ -1,4 +1,4 @@
-import type { DialogHistoryRow, GroupHistoryRow, GroupMessageData, PrivateMessageData, PushData, Reaction, ReplyTo } from './wire.js';
+import type { DialogHistoryRow, FileInfo, GroupHistoryRow, GroupMessageData, PrivateMessageData, PushData, Reaction, ReplyTo } from './wire.js';
 
 /** A message in one shape, whatever it came from (a push, a send's reply, a history row). */
 export interface ChatMessage {
@@ -22,6 +22,8 @@ export interface ChatMessage {
   mentions: number[];
   /** v1.2: [] for a new message; from history rows as the reader sees them (keep up with applyReaction). */
   reactions: Reaction[];
+  /** v1.2: its files (`[]` when none, or from a server without files). */
+  attachments: FileInfo[];
 }
 
 /**
@@ -45,23 +47,23 @@ export function conversationOf(m: Pick<ChatMessage, 'senderId' | 'receiverId' | 
 export const fromPrivate = (d: PrivateMessageData, senderName: string | null): ChatMessage => ({
   id: d.id, seq: d.seq ?? null, senderId: d.senderId, senderName, receiverId: d.receiverId, groupId: null,
   content: d.content, createdAt: d.createdAt, editedAt: null, deletedAt: null,
-  replyTo: d.replyTo ?? null, mentions: d.mentions ?? [], reactions: [],
+  replyTo: d.replyTo ?? null, mentions: d.mentions ?? [], reactions: [], attachments: d.attachments ?? [],
 });
 
 export const fromGroup = (d: GroupMessageData | PushData<'messageInGroup'>, senderName: string | null): ChatMessage => ({
   id: d.id, seq: d.seq ?? null, senderId: d.senderId, senderName, receiverId: null, groupId: d.groupId,
   content: d.content, createdAt: d.createdAt, editedAt: null, deletedAt: null,
-  replyTo: d.replyTo ?? null, mentions: d.mentions ?? [], reactions: [],
+  replyTo: d.replyTo ?? null, mentions: d.mentions ?? [], reactions: [], attachments: d.attachments ?? [],
 });
 
 export const fromDialogRow = (r: DialogHistoryRow): ChatMessage => ({
   id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: r.receiver_id, groupId: null,
   content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
-  replyTo: r.replyTo ?? null, mentions: r.mentions ?? [], reactions: r.reactions ?? [],
+  replyTo: r.replyTo ?? null, mentions: r.mentions ?? [], reactions: r.reactions ?? [], attachments: r.attachments ?? [],
 });
 
 export const fromGroupRow = (r: GroupHistoryRow): ChatMessage => ({
   id: r.id, seq: r.seq ?? null, senderId: r.sender_id, senderName: r.senderName, receiverId: null, groupId: r.group_id,
   content: r.content, createdAt: r.created_at, editedAt: r.editedAt ?? null, deletedAt: r.deletedAt ?? null,
-  replyTo: r.replyTo ?? null, mentions: r.mentions ?? [], reactions: r.reactions ?? [],
+  replyTo: r.replyTo ?? null, mentions: r.mentions ?? [], reactions: r.reactions ?? [], attachments: r.attachments ?? [],
 });

@@ -13,7 +13,7 @@
 /** `code` of an error reply (WebSocket) or error body (HTTP). */
 export type ErrorCode =
   | 'BAD_REQUEST' | 'VALIDATION' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED' | 'INTERNAL' | 'UNAVAILABLE';
+  | 'PAYLOAD_TOO_LARGE' | 'QUOTA_EXCEEDED' | 'RATE_LIMITED' | 'INTERNAL' | 'UNAVAILABLE';
 
 /** The close codes the server uses, by name. */
 export interface CloseCodes {
@@ -118,6 +118,8 @@ export interface ChatListRow {
   muted?: boolean;
   /** v1.2: when the mute ends; null while muted until unmuted, or when not muted. */
   mutedUntil?: string | null;
+  /** v1.2: the name of the newest message's first file when its content is empty, else null. */
+  attachmentName?: string | null;
 }
 
 export interface DialogHistoryRow extends MessageRowV12, ReactionsV12 {
@@ -132,6 +134,8 @@ export interface DialogHistoryRow extends MessageRowV12, ReactionsV12 {
   seq?: number;
   editedAt?: string | null;
   deletedAt?: string | null;
+  /** v1.2: the message's files (`[]` when none, and once the message is deleted). */
+  attachments?: FileInfo[];
 }
 
 export interface GroupHistoryRow extends MessageRowV12, ReactionsV12 {
@@ -144,16 +148,22 @@ export interface GroupHistoryRow extends MessageRowV12, ReactionsV12 {
   seq?: number;
   editedAt?: string | null;
   deletedAt?: string | null;
+  /** v1.2: the message's files (`[]` when none, and once the message is deleted). */
+  attachments?: FileInfo[];
 }
 
 export interface GroupCreated { groupId: number; groupName: string; createdAt: string }
 
 export interface PrivateMessageData extends MessageRowV12 {
   id: number; senderId: number; receiverId: number; content: string; createdAt: string; seq?: number;
+  /** v1.2: the message's files, with fresh signed URLs (`[]` when none). */
+  attachments?: FileInfo[];
 }
 
 export interface GroupMessageData extends MessageRowV12 {
   id: number; groupId: number; senderId: number; content: string; createdAt: string; seq?: number;
+  /** v1.2: the message's files, with fresh signed URLs (`[]` when none). */
+  attachments?: FileInfo[];
 }
 
 // ---------- v1.1 replies ----------
@@ -170,6 +180,8 @@ export interface ReadState {
 export interface EditedMessage extends MessageRowV12 {
   id: number; seq: number; senderId: number; receiverId: number | null; groupId: number | null;
   content: string; createdAt: string; editedAt: string;
+  /** v1.2: the message's files (editing keeps them). */
+  attachments?: FileInfo[];
 }
 
 export interface DeletedMessage {
@@ -280,10 +292,13 @@ export interface V1Methods {
   addUserInGroup: { params: { groupId: number; userId: number }; data: null };
   leaveGroup: { params: { groupId: number }; data: null };
   messageInGroup: {
-    params: { groupId: number; content: string; clientMessageId?: string; replyToId?: number; mentions?: number[] };
+    params: { groupId: number; content: string; clientMessageId?: string; replyToId?: number; mentions?: number[]; attachments?: string[] };
     data: GroupMessageData;
   };
-  privateMessage: { params: { receiverId: number; content: string; clientMessageId?: string; replyToId?: number }; data: PrivateMessageData };
+  privateMessage: {
+    params: { receiverId: number; content: string; clientMessageId?: string; replyToId?: number; attachments?: string[] };
+    data: PrivateMessageData;
+  };
 }
 
 /** The message types v1.1 adds. */
@@ -394,6 +409,24 @@ export interface SignUpBody { email: string; password: string; firstName: string
 export interface LoginBody { email: string; password: string }
 export interface ProfilePatch { email?: string; firstName?: string; lastName?: string | null }
 export interface PasswordChange { oldPassword: string; newPassword: string }
+
+/**
+ * v1.2: an uploaded file (`POST /files`, and each of a message's `attachments`). `url` and
+ * `thumbnailUrl` are paths on the server, signed and valid for FILE_URL_TTL: fetch them without a
+ * token (as an `<img src>` does); `thumbnailUrl`, `width` and `height` are null unless the file is
+ * a JPEG, PNG, GIF or WebP image that decodes.
+ */
+export interface FileInfo {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  width: number | null;
+  height: number | null;
+  url: string;
+  thumbnailUrl: string | null;
+  createdAt: string;
+}
 
 export interface SignUpAnswer { user: User; token: string }
 export interface LoginAnswer { message: string; token: string; user: User }

@@ -1,7 +1,8 @@
 import type { Sql } from './client.js';
-import { mentionsJson, replyToJson } from './messageRows.js';
+import { attachmentsJson, mentionsJson, replyToJson, urlSigning, type UrlSigning } from './messageRows.js';
+import type { FileSigner } from '../files/signing.js';
 import { retryRolledBack } from './retry.js';
-import type { ReplyTo } from '../../client/src/wire.js';
+import type { FileInfo, ReplyTo } from '../../client/src/wire.js';
 
 /** A message as the edit and delete replies and pushes show it. */
 export interface ChangedMessage {
@@ -9,6 +10,8 @@ export interface ChangedMessage {
   content: string; createdAt: Date; editedAt: Date | null; deletedAt: Date | null;
   /** v1.2 (edits show them; a delete reads them to clear what the message held). */
   replyTo: ReplyTo | null; mentions: number[];
+  /** The edit's: the message's files (editing keeps them); a delete detaches them. */
+  attachments?: FileInfo[];
 }
 
 /**
@@ -63,7 +66,7 @@ const changeCopy = (sql: Sql) => sql`
   )`;
 
 /** Edit (exported, like delete, for the query-plan checks). */
-export const editStatement = (sql: Sql, me: number, messageId: number, content: string) => sql<ChangeRow[]>`
+export const editStatement = (sql: Sql, me: number, messageId: number, content: string, k: UrlSigning) => sql<ChangeRow[]>`
   with t as (${target(sql, me, messageId)}), upd as (
     update messages m set content = ${content}, edited_at = now(), updated_at = now()
     from t
@@ -74,7 +77,8 @@ export const editStatement = (sql: Sql, me: number, messageId: number, content: 
          t.id, t.seq, t.sender_id as "senderId", t.receiver_id as "receiverId", t.group_id as "groupId",
          coalesce(upd.content, '') as content, t.created_at as "createdAt", upd.edited_at as "editedAt",
          null::timestamptz as "deletedAt", (select first_name from users where id = ${me}) as "actorName",
-         ${replyToJson(sql, sql`t.reply_to_id`)} as "replyTo", ${mentionsJson(sql, sql`t.mentions`)} as mentions
+         ${replyToJson(sql, sql`t.reply_to_id`)} as "replyTo", ${mentionsJson(sql, sql`t.mentions`)} as mentions,
+         ${attachmentsJson(sql, k, sql`t.id`)} as attachments
   from t left join upd on true`;
 
 /**
@@ -90,6 +94,10 @@ export const deleteStatement = (sql: Sql, me: number, messageId: number) => sql<
     from allowed a
     where m.id = a.id and m.deleted_at is null
     returning m.id, m.seq, m.group_id, m.sender_id, m.receiver_id, m.content, m.updated_at, m.deleted_at, m.mentions
+  ), detach as (
+    -- A deleted message loses its files (PROTOCOL.md "Files"): no longer readable through it,
+    -- orphans for the sweeper unless another message carries them.
+    delete from message_attachments where message_id in (select id from upd)
   ), ${changeCopy(sql)}, unmention as (
     update group_members gm set mention_seqs = array_remove(gm.mention_seqs, upd.seq)
     from upd
@@ -108,11 +116,11 @@ export const deleteStatement = (sql: Sql, me: number, messageId: number) => sql<
  * role for a group, a side of the dialog), the permission and the change are read and made
  * together, so a role or membership change cannot slip in between check and write.
  */
-export function createEdits(sql: Sql) {
+export function createEdits(sql: Sql, signer: FileSigner) {
   return {
     /** Only the sender edits, and only a message that is not deleted. */
     async editMessage(me: number, messageId: number, content: string): Promise<ChangeOutcome> {
-      const [row] = await editStatement(sql, me, messageId, content);
+      const [row] = await editStatement(sql, me, messageId, content, urlSigning(signer));
       const result = outcome(row);
       // Deleted between the read and the update (a concurrent delete): it is gone.
       return result.kind === 'unchanged' ? { kind: 'not-found' } : result;

@@ -2,8 +2,9 @@ import type postgres from 'postgres';
 import type { Sql } from './client.js';
 import { createBatcher } from './batch.js';
 import { JsonText } from '../protocol.js';
-import { mentionsJson, reactionsJson, replyToJson } from './messageRows.js';
-import type { Reaction, ReplyTo } from '../../client/src/wire.js';
+import { attachmentsJson, mentionsJson, reactionsJson, replyToJson, urlSigning, type UrlSigning } from './messageRows.js';
+import type { FileInfo, Reaction, ReplyTo } from '../../client/src/wire.js';
+import type { FileSigner } from '../files/signing.js';
 
 /*
  * The three history reads (chat list, dialog history, group history), written for speed:
@@ -32,7 +33,7 @@ import type { Reaction, ReplyTo } from '../../client/src/wire.js';
 export interface Page { limit: number; offset: number; beforeId?: number; afterId?: number }
 
 /** The v1.2 fields of every history row (messageRows.ts writes them). */
-interface RowV12 { replyTo: ReplyTo | null; mentions: number[]; reactions: Reaction[] }
+interface RowV12 { replyTo: ReplyTo | null; mentions: number[]; reactions: Reaction[]; attachments: FileInfo[] }
 
 /** getlatestMessageGroup rows (the brief's names), v1.1 and v1.2 fields included. */
 export interface GroupHistoryRow extends RowV12 {
@@ -56,6 +57,7 @@ export interface ChatRow {
   blocked: boolean;
   mentionCount: number;
   muted: boolean; mutedUntil: string | null;
+  attachmentName: string | null;
 }
 
 /** A group history for a member; null data: not a member (FORBIDDEN). */
@@ -154,14 +156,20 @@ export const chatListStatement = (sql: Sql, items: readonly ChatListItem[]) => s
              -- The member's unread mentions are kept beside its marker (007): no probe into messages.
              case when x.mention_seqs is null then 0
                   else (select count(*)::int from unnest(x.mention_seqs) as s where s > x.read_seq) end as "mentionCount",
-             coalesce(mu.found, false) as muted, to_char(mu.muted_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "mutedUntil"
+             coalesce(mu.found, false) as muted, to_char(mu.muted_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "mutedUntil",
+             -- A message of files only: the chat list shows its first file's name (one key probe,
+             -- only for those).
+             case when x.content = '' and x.deleted_at is null then (
+               select f.name from message_attachments a join files f on f.id = a.file_id
+               where a.message_id = x.id order by a.position limit 1) end as "attachmentName"
     ) r
     where x.pos > v.skip and x.pos <= v.skip + v.take
   ) h on true`;
 
 /** The v1.2 columns of a history row of message `m`, reactions as reader `me` sees them. */
-const rowV12Columns = (sql: Sql, me: Fragment) =>
-  sql`${replyToJson(sql)} as "replyTo", ${mentionsJson(sql)} as mentions, ${reactionsJson(sql, me)} as reactions`;
+const rowV12Columns = (sql: Sql, me: Fragment, k: UrlSigning) =>
+  sql`${replyToJson(sql)} as "replyTo", ${mentionsJson(sql)} as mentions, ${reactionsJson(sql, me)} as reactions,
+      ${attachmentsJson(sql, k)} as attachments`;
 
 /**
  * A dialog's messages as reply rows, read by `me`, with the two names from its `dialogs` row `d`
@@ -169,14 +177,14 @@ const rowV12Columns = (sql: Sql, me: Fragment) =>
  * columns after `extra`. Timestamps are written by PostgreSQL in the exact text
  * `Date.prototype.toISOString` gives.
  */
-export const dialogMessages = (sql: Sql, me: Fragment, extra: Fragment = sql``) => sql`
+export const dialogMessages = (sql: Sql, me: Fragment, k: UrlSigning, extra: Fragment = sql``) => sql`
   select m.id, m.sender_id, m.receiver_id,
          case when m.receiver_id = d.user_lo then ulo.first_name else uhi.first_name end as "receverName",
          case when m.sender_id = d.user_lo then ulo.first_name else uhi.first_name end as "senderName",
          m.content, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.seq,
          to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
          to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
-         ${rowV12Columns(sql, me)} ${extra}
+         ${rowV12Columns(sql, me, k)} ${extra}
   from dialogs d
   join users ulo on ulo.id = d.user_lo
   join users uhi on uhi.id = d.user_hi
@@ -184,28 +192,28 @@ export const dialogMessages = (sql: Sql, me: Fragment, extra: Fragment = sql``) 
     and least(m.sender_id, m.receiver_id) = d.user_lo and greatest(m.sender_id, m.receiver_id) = d.user_hi`;
 
 /** A group message `m` as a reply row's columns, read by `me`. */
-export const groupMessageColumns = (sql: Sql, me: Fragment) => sql`
+export const groupMessageColumns = (sql: Sql, me: Fragment, k: UrlSigning) => sql`
   m.id, m.sender_id, (select first_name from users where id = m.sender_id) as "senderName", m.group_id,
   to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, m.content, m.seq,
   to_char(m.edited_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "editedAt",
   to_char(m.deleted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt",
-  ${rowV12Columns(sql, me)}`;
+  ${rowV12Columns(sql, me, k)}`;
 
 /** Newest first, a page of each item's dialog (lo, hi), from its `dialogs` row: the two names are read once there. */
-export const dialogPagesStatement = (sql: Sql, items: readonly DialogPageItem[]) => sql<DataRow[]>`
+export const dialogPagesStatement = (sql: Sql, items: readonly DialogPageItem[], k: UrlSigning) => sql<DataRow[]>`
   select v.ord, coalesce(p.data, '[]') as data
   from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, me int, lo int, hi int, skip bigint, take bigint)
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      ${dialogMessages(sql, sql`v.me`)}
+      ${dialogMessages(sql, sql`v.me`, k)}
         and m.seq > d.last_seq - v.skip - v.take and m.seq <= d.last_seq - v.skip
       where d.user_lo = v.lo and d.user_hi = v.hi
     ) h
   ) p on true`;
 
 /** Newest first, a page of each item's group if its user is a member (data null if not). */
-export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[]) => sql<DataRow[]>`
+export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[], k: UrlSigning) => sql<DataRow[]>`
   select v.ord, case when member.ok then coalesce(p.data, '[]') end as data
   from jsonb_to_recordset(${asJson(sql, items)}) as v(ord int, "userId" int, "groupId" int, skip bigint, take bigint)
   cross join lateral (
@@ -215,7 +223,7 @@ export const groupPagesStatement = (sql: Sql, items: readonly GroupPageItem[]) =
   left join lateral (
     select '[' || string_agg(row_to_json(h)::text, ',' order by h.seq desc) || ']' as data
     from (
-      select ${groupMessageColumns(sql, sql`v."userId"`)}
+      select ${groupMessageColumns(sql, sql`v."userId"`, k)}
       from groups g
       join messages m on m.group_id = g.id and m.seq > g.last_seq - v.skip - v.take and m.seq <= g.last_seq - v.skip
       where member.ok and g.id = v."groupId"
@@ -236,13 +244,13 @@ function cursor(sql: Sql, page: Page) {
 }
 
 /** One dialog by cursor: `limit` messages older than `beforeId` (newest first) or newer than `afterId` (oldest first). */
-export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: Page) {
+export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: Page, k: UrlSigning) {
   const { bound, order, agg } = cursor(sql, page);
   return sql<{ data: string }[]>`
     select coalesce((
       select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
       from (
-        ${dialogMessages(sql, sql`${me}::int`)}
+        ${dialogMessages(sql, sql`${me}::int`, k)}
         where d.user_lo = ${Math.min(me, peer)}::int and d.user_hi = ${Math.max(me, peer)}::int ${bound}
         ${order} limit ${page.limit}
       ) h
@@ -250,14 +258,14 @@ export function dialogCursorStatement(sql: Sql, me: number, peer: number, page: 
 }
 
 /** One group by cursor, as dialogCursorStatement; data null if `me` is not a member. */
-export function groupCursorStatement(sql: Sql, me: number, groupId: number, page: Page) {
+export function groupCursorStatement(sql: Sql, me: number, groupId: number, page: Page, k: UrlSigning) {
   const { bound, order, agg } = cursor(sql, page);
   return sql<{ data: string | null }[]>`
     select case when exists (select 1 from group_members gm where gm.group_id = ${groupId} and gm.user_id = ${me})
       then coalesce((
         select '[' || string_agg(row_to_json(h)::text, ',' ${agg}) || ']'
         from (
-          select ${groupMessageColumns(sql, sql`${me}::int`)}
+          select ${groupMessageColumns(sql, sql`${me}::int`, k)}
           from messages m
           where m.group_id = ${groupId} ${bound}
           ${order} limit ${page.limit}
@@ -268,13 +276,14 @@ export function groupCursorStatement(sql: Sql, me: number, groupId: number, page
 // Requests per statement, and statements in flight at once per kind (batch.ts).
 const BATCHING = { maxBatch: 100, depth: 2 };
 
-export function createHistoryReads(sql: Sql) {
+/** `signer`: message rows carry their files' URLs, signed in the statements that read them. */
+export function createHistoryReads(sql: Sql, signer: FileSigner) {
   const chatLists = createBatcher(
     async (items: ChatListItem[]) => inOrder(await chatListStatement(sql, items), items.length), BATCHING);
   const dialogPages = createBatcher(
-    async (items: DialogPageItem[]) => inOrder(await dialogPagesStatement(sql, items), items.length), BATCHING);
+    async (items: DialogPageItem[]) => inOrder(await dialogPagesStatement(sql, items, urlSigning(signer)), items.length), BATCHING);
   const groupPages = createBatcher(
-    async (items: GroupPageItem[]) => inOrder(await groupPagesStatement(sql, items), items.length), BATCHING);
+    async (items: GroupPageItem[]) => inOrder(await groupPagesStatement(sql, items, urlSigning(signer)), items.length), BATCHING);
 
   return {
     /** listLastMessage: `limit` conversations after `offset`, most recent activity first. */
@@ -289,7 +298,7 @@ export function createHistoryReads(sql: Sql) {
         const hi = Math.max(me, peer);
         return new JsonText(await dialogPages({ me, lo, hi, skip: page.offset, take: page.limit }) ?? '[]');
       }
-      const [row] = await dialogCursorStatement(sql, me, peer, page);
+      const [row] = await dialogCursorStatement(sql, me, peer, page, urlSigning(signer));
       return new JsonText(row?.data ?? '[]');
     },
 
@@ -299,7 +308,7 @@ export function createHistoryReads(sql: Sql) {
         const data = await groupPages({ userId: me, groupId, skip: page.offset, take: page.limit });
         return { data: data === null ? null : new JsonText(data) };
       }
-      const [row] = await groupCursorStatement(sql, me, groupId, page);
+      const [row] = await groupCursorStatement(sql, me, groupId, page, urlSigning(signer));
       return { data: row?.data == null ? null : new JsonText(row.data) };
     },
   };

@@ -1,7 +1,20 @@
 import type postgres from 'postgres';
 import type { Sql } from './client.js';
 
+import type { FileSigner } from '../files/signing.js';
+
 type Fragment = postgres.Fragment;
+
+/** What the statements need to sign attachment URLs in SQL (009_files.sql, relay_attachments). */
+export interface UrlSigning { exp: number; ipad: Buffer; opad: Buffer }
+export const urlSigning = (signer: FileSigner): UrlSigning => ({ exp: signer.expiry(), ...signer.pads });
+
+/**
+ * `attachments`: the message's files with signed URLs, in its order ([] when none, and once it is
+ * deleted: a delete detaches them). One probe of message_attachments' primary key per row.
+ */
+export const attachmentsJson = (sql: Sql, k: UrlSigning, id: Fragment = sql`m.id`) =>
+  sql`relay_attachments(${id}, ${k.exp}::bigint, ${k.ipad}::bytea, ${k.opad}::bytea)`;
 
 /*
  * The v1.2 parts of a message row (PROTOCOL.md "Replies and mentions", "Reactions"), written once

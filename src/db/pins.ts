@@ -1,7 +1,8 @@
 import type { Sql } from './client.js';
 import { target } from './edits.js';
 import { dialogMessages, groupMessageColumns } from './historyReads.js';
-import { isoText } from './messageRows.js';
+import { isoText, urlSigning, type UrlSigning } from './messageRows.js';
+import type { FileSigner } from '../files/signing.js';
 import { JsonText } from '../protocol.js';
 import type { DialogHistoryRow, GroupHistoryRow } from './historyReads.js';
 
@@ -79,12 +80,12 @@ export const unpinStatement = (sql: Sql, me: number, messageId: number) => sql<P
   from t left join upd on true`;
 
 /** A group's pinned messages as its history rows plus pinnedAt/pinnedBy, most recently pinned first; null: not a member. */
-export const groupPinnedStatement = (sql: Sql, me: number, groupId: number) => sql<{ data: string | null }[]>`
+export const groupPinnedStatement = (sql: Sql, me: number, groupId: number, k: UrlSigning) => sql<{ data: string | null }[]>`
   select case when exists (select 1 from group_members gm where gm.group_id = ${groupId} and gm.user_id = ${me})
     then coalesce((
       select '[' || string_agg(row_to_json(h)::text, ',' order by h."pinnedAt" desc, h.id desc) || ']'
       from (
-        select ${groupMessageColumns(sql, sql`${me}::int`)},
+        select ${groupMessageColumns(sql, sql`${me}::int`, k)},
                ${isoText(sql, sql`m.pinned_at`)} as "pinnedAt", m.pinned_by as "pinnedBy"
         from messages m
         where m.group_id = ${groupId} and m.pinned_at is not null
@@ -92,11 +93,11 @@ export const groupPinnedStatement = (sql: Sql, me: number, groupId: number) => s
     ), '[]') end as data`;
 
 /** A dialog's pinned messages, as groupPinnedStatement. */
-export const dialogPinnedStatement = (sql: Sql, me: number, peer: number) => sql<{ data: string }[]>`
+export const dialogPinnedStatement = (sql: Sql, me: number, peer: number, k: UrlSigning) => sql<{ data: string }[]>`
   select coalesce((
     select '[' || string_agg(row_to_json(h)::text, ',' order by h."pinnedAt" desc, h.id desc) || ']'
     from (
-      ${dialogMessages(sql, sql`${me}::int`, sql`, ${isoText(sql, sql`m.pinned_at`)} as "pinnedAt", m.pinned_by as "pinnedBy"`)}
+      ${dialogMessages(sql, sql`${me}::int`, k, sql`, ${isoText(sql, sql`m.pinned_at`)} as "pinnedAt", m.pinned_by as "pinnedBy"`)}
         and m.pinned_at is not null
       where d.user_lo = ${Math.min(me, peer)}::int and d.user_hi = ${Math.max(me, peer)}::int
     ) h
@@ -112,7 +113,7 @@ function outcome(row: PinRow | undefined): PinOutcome {
 
 type Pinned<R> = R & { pinnedAt: string; pinnedBy: number | null };
 
-export function createPins(sql: Sql) {
+export function createPins(sql: Sql, signer: FileSigner) {
   return {
     async pinMessage(me: number, messageId: number): Promise<PinOutcome> {
       const [row] = await sql.begin(async (tx) => {
@@ -126,11 +127,11 @@ export function createPins(sql: Sql) {
       return outcome(row);
     },
     async groupPinned(me: number, groupId: number): Promise<JsonText<Pinned<GroupHistoryRow>[]> | null> {
-      const [row] = await groupPinnedStatement(sql, me, groupId);
+      const [row] = await groupPinnedStatement(sql, me, groupId, urlSigning(signer));
       return row?.data == null ? null : new JsonText(row.data);
     },
     async dialogPinned(me: number, peer: number): Promise<JsonText<Pinned<DialogHistoryRow>[]>> {
-      const [row] = await dialogPinnedStatement(sql, me, peer);
+      const [row] = await dialogPinnedStatement(sql, me, peer, urlSigning(signer));
       return new JsonText(row?.data ?? '[]');
     },
   };

@@ -12,12 +12,28 @@ const TEXT = 25;
 /** An int[] as array literal text, one per batch item (unnest cannot take an array of arrays of different lengths). */
 const intArrayText = (ids: readonly number[] | null): string | null => (ids === null ? null : `{${ids.join(',')}}`);
 
-/** `mentions`: distinct ids as asked (the statement keeps the current members); `replyToId`: null for none. */
+/**
+ * `mentions`: distinct ids as asked (the statement keeps the current members); `replyToId`: null for none.
+ * `files`: ids of files the sender uploaded (checked before), in order, stored with the message.
+ */
 export interface GroupSend {
   senderId: number; groupId: number; content: string; clientMessageId: string | null;
-  replyToId: number | null; mentions: number[] | null;
+  replyToId: number | null; mentions: number[] | null; files?: readonly string[];
 }
-export interface PrivateSend { senderId: number; receiverId: number; content: string; clientMessageId: string | null; replyToId: number | null }
+export interface PrivateSend {
+  senderId: number; receiverId: number; content: string; clientMessageId: string | null; replyToId: number | null; files?: readonly string[];
+}
+
+// A send's file ids as one text element (ids are base64url: no commas); null for none.
+const filesOf = (items: readonly { files?: readonly string[] }[]) =>
+  items.map((i) => (i.files && i.files.length > 0 ? i.files.join(',') : null));
+
+/** Both send statements' step that stores each new message's files (`numbered.files`), in the order given (009_files.sql). */
+const attachFiles = (sql: Sql) => sql`
+    insert into message_attachments (message_id, position, file_id)
+    select n.id, a.pos, a.file_id from numbered n
+    cross join lateral unnest(string_to_array(n.files, ',')) with ordinality as a(file_id, pos)
+    where n.files is not null`;
 
 /** `replyTo` as PROTOCOL.md v1.2 shows it, made by the statement (messageRows.ts), its deletedAt as ISO text. */
 export interface StoredGroupMessage {
@@ -94,8 +110,9 @@ export const groupSendStatement = (sql: Sql, items: GroupSend[], outbox = false)
       ${sql.array(items.map((i) => i.content), TEXT)}::text[],
       ${sql.array(items.map((i) => i.clientMessageId), TEXT)}::text[],
       ${sql.array(items.map((i) => i.replyToId), INT8)}::bigint[],
-      ${sql.array(items.map((i) => intArrayText(i.mentions)), TEXT)}::text[]
-    ) with ordinality as v(sender_id, group_id, content, client_message_id, reply_to_id, mentions_asked, ord)
+      ${sql.array(items.map((i) => intArrayText(i.mentions)), TEXT)}::text[],
+      ${sql.array(filesOf(items), TEXT)}::text[]
+    ) with ordinality as v(sender_id, group_id, content, client_message_id, reply_to_id, mentions_asked, files, ord)
   ), fresh as (
     -- A reply must be to a message of the same group that is not deleted; mentions keep the
     -- current members only, ascending (null: none).
@@ -128,6 +145,7 @@ export const groupSendStatement = (sql: Sql, items: GroupSend[], outbox = false)
   ), ins as (
     insert into messages (id, seq, sender_id, group_id, content, client_message_id, created_at, reply_to_id, mentions)
     select id, seq, sender_id, group_id, content, client_message_id, created_at, reply_to_id, mentions from numbered order by id
+  ), att as (${attachFiles(sql)}
   ), bump as (
     -- The pointer, and the copy of the newest message the chat list reads (its updated_at is
     -- its created_at: both now()).
@@ -192,8 +210,9 @@ export const privateSendStatement = (sql: Sql, items: PrivateSend[], outbox = fa
       ${sql.array(items.map((i) => i.receiverId), INT4)}::int[],
       ${sql.array(items.map((i) => i.content), TEXT)}::text[],
       ${sql.array(items.map((i) => i.clientMessageId), TEXT)}::text[],
-      ${sql.array(items.map((i) => i.replyToId), INT8)}::bigint[]
-    ) with ordinality as v(sender_id, receiver_id, content, client_message_id, reply_to_id, ord)
+      ${sql.array(items.map((i) => i.replyToId), INT8)}::bigint[],
+      ${sql.array(filesOf(items), TEXT)}::text[]
+    ) with ordinality as v(sender_id, receiver_id, content, client_message_id, reply_to_id, files, ord)
   ), fresh as (
     select distinct on (v.sender_id, coalesce('c' || v.client_message_id, 'o' || v.ord)) v.*,
            least(v.sender_id, v.receiver_id) as lo, greatest(v.sender_id, v.receiver_id) as hi,
@@ -230,6 +249,7 @@ export const privateSendStatement = (sql: Sql, items: PrivateSend[], outbox = fa
     select id, seq, sender_id, receiver_id, content, client_message_id, created_at, reply_to_id from numbered order by id
   ), outbox as (
     insert into push_outbox (message_id) select id from numbered where ${outbox}::boolean
+  ), att as (${attachFiles(sql)}
   ), bump as (
     -- One update per dialog row (a row cannot be updated twice in a statement): the pointer and
     -- the copy of the newest message (as for groups), and each side's marker when that side sent

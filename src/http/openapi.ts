@@ -7,6 +7,7 @@ import { conversationPushes, conversationReplies } from './wsDocs.js';
 import { v12Pushes, v12Replies, v12RowAdditions } from './wsDocsV12.js';
 import { searchBlockPushes, searchBlockReplies } from './wsDocsSearchBlock.js';
 import { pushPaths, pushPushes, pushReplies, pushWebhooks } from './pushDocs.js';
+import { fileRowAdditions, FileSchema, filePaths } from './filesDocs.js';
 
 // Checks written as functions (white space, code points) have no JSON Schema form; the
 // descriptions carry them instead.
@@ -62,7 +63,12 @@ const secured = [{ bearer: [] }];
 /** Reply data per type: each version's additions to an older type combined with what it had (allOf). */
 function wsReplyDocs(): Record<string, object> {
   const replies: Record<string, object> = { ...wsReplies, ...conversationReplies, ...v12Replies, ...searchBlockReplies, ...pushReplies };
-  for (const [type, add] of Object.entries(v12RowAdditions)) replies[type] = replies[type] ? { allOf: [replies[type], add] } : add;
+  // One flat allOf per type: its own description first, then what each later part adds.
+  const parts: Record<string, object[]> = {};
+  for (const additions of [v12RowAdditions, fileRowAdditions]) {
+    for (const [type, add] of Object.entries(additions)) (parts[type] ??= replies[type] ? [replies[type]] : []).push(add);
+  }
+  for (const [type, list] of Object.entries(parts)) replies[type] = list.length === 1 ? list[0]! : { allOf: list };
   return replies;
 }
 
@@ -86,12 +92,13 @@ export function buildOpenApi(): object {
         'The WebSocket request schemas are under `components.schemas.ws_*` and `x-websocket-messages`; the reply data ' +
         'of the v1.1 types under `x-websocket-replies`, and the data of the v1.1 pushes under `x-websocket-pushes` ' +
         '(seq, read markers, edit and delete included), and v1.2\'s replies, mentions, reactions, pins, search and blocking. ' +
-        '`typing`, `markRead` and `getPinned` take exactly one of `receiverId` or `groupId`.',
+        '`typing`, `markRead` and `getPinned` take exactly one of `receiverId` or `groupId`. ' +
+        'v1.2 files: `POST /files` uploads, `GET /files/{id}` (and `/thumbnail`) downloads, and sends take `attachments`.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
-        User, Error: ErrorBody,
+        User, Error: ErrorBody, File: FileSchema,
         ...Object.fromEntries(Object.entries(wsMessages).map(([k, s]) => [`ws_${k}`, s])),
       },
     },
@@ -119,6 +126,7 @@ export function buildOpenApi(): object {
           { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 } },
         ],
         responses: { 200: ok('Accounts', { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, firstName: { type: 'string' }, lastName: { type: ['string', 'null'] } } } }), ...errors(400, 401) } } },
+      ...filePaths,
       '/api/': { get: { summary: 'This documentation (Swagger UI)', responses: { 200: { description: 'HTML page', content: { 'text/html': {} } } } } },
       '/api/openapi.json': { get: { summary: 'This OpenAPI document', responses: { 200: ok('OpenAPI 3.1 document', { type: 'object' }) } } },
       '/health': { get: { summary: 'Liveness', responses: { 200: ok('Up') } } },

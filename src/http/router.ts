@@ -6,6 +6,8 @@ import { reportFailure } from '../failure.js';
 import type { Logger } from '../log.js';
 import { readBody, parseJson, PayloadTooLarge } from './body.js';
 import { httpError, writeReply, type Reply } from './respond.js';
+import { UploadBody } from './upload.js';
+import { streamReply } from './download.js';
 
 /** What a route sees of a request: copied out of uWS before the first await (uWS frees `req`). */
 export interface Request {
@@ -15,6 +17,11 @@ export interface Request {
   ip: string;
   authorization: string;
   body: unknown;
+  /** The Range and Content-Length headers (empty when absent). */
+  range: string;
+  contentLength: string;
+  /** Routes with `upload`: the body as a paused stream, started by the route (upload.ts). */
+  upload?: UploadBody;
 }
 
 export interface Route {
@@ -22,6 +29,8 @@ export interface Route {
   path: string;
   /** Reads and parses a JSON body first. */
   body?: boolean;
+  /** Hands the body over as a stream (req.upload) instead of reading it. */
+  upload?: boolean;
   handle(req: Request): Promise<Reply> | Reply;
 }
 
@@ -92,14 +101,28 @@ function handlerOf(route: Route | AuthedRoute, deps: RouterDeps, head: boolean):
       ip: remoteIp(res),
       authorization: uReq.getHeader('authorization'),
       body: undefined,
+      range: uReq.getHeader('range'),
+      contentLength: uReq.getHeader('content-length'),
     };
-    const contentLength = uReq.getHeader('content-length');
+    const contentLength = req.contentLength;
     let aborted = false;
-    res.onAborted(() => { aborted = true; });
-    const send = (reply: Reply): void => {
-      if (aborted) return;
+    let answered = false;
+    if (route.upload) req.upload = new UploadBody(res);
+    res.onAborted(() => {
       aborted = true;
-      res.cork(() => writeReply(res, reply, head));
+      req.upload?.abort();
+    });
+    const send = (reply: Reply): void => {
+      if (aborted || answered) {
+        // A file opened for a client that went away meanwhile: close it (its descriptor, or its S3 response).
+        reply.stream?.source.destroy();
+        return;
+      }
+      answered = true;
+      if (reply.stream && !head) streamReply(res, { ...reply, stream: reply.stream }, () => aborted);
+      else res.cork(() => writeReply(res, reply, head));
+      if (head) reply.stream?.source.destroy();
+      req.upload?.detach();
     };
 
     void deps.track((async () => {
@@ -110,9 +133,12 @@ function handlerOf(route: Route | AuthedRoute, deps: RouterDeps, head: boolean):
           : await route.handle(req);
         send(reply);
       } catch (err) {
+        // An upload the client abandoned fails its storage write: not a server error, and no one to answer.
+        if (req.upload?.aborted) return;
         const reply = errorReply(err, deps, req);
-        // Closing after a 413 stops the client from streaming the rest of a huge body at us.
-        if (err instanceof PayloadTooLarge) reply.close = true;
+        // Closing after a 413 stops the client from streaming the rest of a huge body at us; an
+        // upload refused before its body was read (auth, quota) would otherwise hang on it too.
+        if (err instanceof PayloadTooLarge || route.upload) reply.close = true;
         send(reply);
       }
     })());

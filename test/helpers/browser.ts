@@ -78,3 +78,51 @@ export function useBrowser(
   after(async () => { await browser?.close(); });
   return fixture;
 }
+
+export interface BrowserRun {
+  browser: Browser;
+  /** Page errors and console errors of every page opened (a CSP violation lands here). */
+  errors: string[];
+  open(opts?: BrowserContextOptions): Promise<Page>;
+  shot(name: string, page: Page): Promise<void>;
+}
+
+/** Chromium with its pages' errors collected, and screenshots per step in test-results/<folder>/ (gitignored). */
+export async function launchBrowser(folder: string): Promise<BrowserRun> {
+  const shots = path.resolve('test-results', folder);
+  rmSync(shots, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+  const browser = await launchChromium();
+  const errors: string[] = [];
+  let step = 0;
+  return {
+    browser, errors,
+    open: (opts = {}) => openPage(browser, errors, { acceptDownloads: true, ...opts }),
+    async shot(name, page) {
+      step++;
+      await page.screenshot({ path: path.join(shots, `${String(step).padStart(2, '0')}-${name}.png`) });
+    },
+  };
+}
+
+/** Signs up through the web app's form and waits until its socket is open. */
+export async function signUpInApp(page: Page, base: string, name: string): Promise<void> {
+  await page.goto(`${base}/app/`);
+  await page.getByRole('heading', { name: 'Log in to Relay' }).waitFor();
+  await page.getByRole('button', { name: 'No account? Sign up' }).click();
+  await page.locator('#auth-email').fill(`${name.toLowerCase()}.${Date.now()}@example.com`);
+  await page.locator('#auth-password').fill('password123');
+  await page.locator('#auth-first').fill(name);
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await page.locator('.state[data-state="open"]').waitFor();
+}
+
+/** A chat list entry by its exact name ("Bob", "# Weekend"), not by its last message. */
+export const chatNamed = (page: Page, name: string) =>
+  page.locator('.chats button.chat').filter({ has: page.locator('.name').getByText(name, { exact: true }) });
+
+export async function openDialogWith(page: Page, name: string): Promise<void> {
+  await page.locator('#search').fill(name);
+  await page.locator('.results li', { hasText: name }).getByRole('button', { name: 'Message' }).click();
+  await page.getByRole('heading', { name }).waitFor();
+}

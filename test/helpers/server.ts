@@ -2,10 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import os from 'node:os';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/main.js');
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+/**
+ * The uploads folder of every server this test process starts, unless its env names another: one
+ * folder, so the nodes of a cluster test share it (as a cluster must: config.ts refuses a cluster
+ * on each node's default folder). File ids are random; servers never collide in it.
+ */
+export const TEST_FILES_DIR = path.join(os.tmpdir(), `relay-test-files-${process.pid}`);
 
 export interface RelayProcess {
   port: number;
@@ -25,7 +33,7 @@ export interface RelayProcess {
  */
 export async function startRelay(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<RelayProcess> {
   const proc = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET, FILES_DIR: TEST_FILES_DIR, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

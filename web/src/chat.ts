@@ -1,4 +1,5 @@
 import type { ChatListRow, ConnectionState, RelayClient, RelayHttp, User } from 'relay-client';
+import { UploadTray, filesOf } from './files.js';
 import { h, clear, describe, timeOf, KeyedList } from './dom.js';
 import { ConversationView, belongsTo, refOf, type Active, type UiMessage } from './conversation.js';
 import { membersPanel } from './members.js';
@@ -33,6 +34,8 @@ export class ChatApp {
   private chats: ChatListRow[] = [];
   private view: ConversationView | undefined;
   private editing: UiMessage | undefined;
+  /** The open conversation's files being attached (uploads cancelled when it closes). */
+  private tray: UploadTray | undefined;
   private typers = new Map<number, { name: string; until: number }>();
   private typingTimer: ReturnType<typeof setInterval>;
   /** When we last announced typing, per conversation (chatKey): the server throttles per conversation too. */
@@ -140,7 +143,7 @@ export class ChatApp {
     });
     for (const type of ['muteConversation', 'unmuteConversation'] as const) c.on(type, () => this.refreshChats());
     c.on('editMessage', ({ data }) => { this.view?.update(data.id, { content: data.content, editedAt: data.editedAt }); this.refreshChats(); });
-    c.on('deleteMessage', ({ data }) => { this.view?.update(data.id, { content: '', deletedAt: data.deletedAt }); this.refreshChats(); });
+    c.on('deleteMessage', ({ data }) => { this.view?.update(data.id, { content: '', deletedAt: data.deletedAt, attachments: [] }); this.refreshChats(); });
     for (const type of ['addReaction', 'removeReaction'] as const) c.on(type, ({ data }) => this.view?.applyReaction(type, data));
     for (const type of ['pinMessage', 'unpinMessage'] as const) {
       c.on(type, ({ data }) => {
@@ -225,7 +228,7 @@ export class ChatApp {
     const current = this.view !== undefined && (a.kind === 'group' ? this.view.active.kind === 'group' && this.view.active.groupId === a.groupId
       : this.view.active.kind === 'dialog' && this.view.active.peerId === a.peerId);
     const last = r.id === null ? 'No messages yet' : r.deletedAt ? 'Message deleted'
-      : `${r.senderId === this.me.id ? 'You' : r.senderName ?? ''}: ${r.content ?? ''}`;
+      : `${r.senderId === this.me.id ? 'You' : r.senderName ?? ''}: ${r.content || (r.attachmentName ? `File: ${r.attachmentName}` : '')}`;
     return { a, current, last, createdAt: r.createdAt, unread: r.unreadCount ?? 0, mentions: r.mentionCount ?? 0, muted: r.muted ?? false };
   }
 
@@ -330,6 +333,7 @@ export class ChatApp {
 
   private close(): void {
     this.view = undefined;
+    this.tray?.clear();
     document.body.classList.remove('has-active');
     this.renderPane();
     this.renderChats();
@@ -407,13 +411,25 @@ export class ChatApp {
     const onError = (err: unknown): void => this.error(err);
     const blocked = a.kind === 'dialog' && this.blocking.has(a.peerId);
     const input = h('textarea', { rows: 1, placeholder: 'Write a message', 'aria-label': 'Message', maxlength: 4096, id: 'composer' });
+    const send = h('button', { type: 'submit', class: 'primary' }, 'Send');
+    const tray = new UploadTray(this.client, () => { send.disabled = tray.busy; });
+    this.tray?.clear();
+    this.tray = tray;
+    const picker = h('input', { type: 'file', multiple: true, hidden: true, id: 'attach-input', onchange: () => {
+      tray.add(picker.files ?? []);
+      picker.value = '';
+      send.disabled = tray.busy;
+    } });
     // v1.2: `@` suggests the group's members; the view sends the mentions still named in the text.
     const mentions = a.kind === 'group' ? new MentionPicker(input, () => v.members, this.me.id) : undefined;
     if (mentions) v.mentionsFor = (text) => { const ids = mentions.mentionsIn(text); mentions.reset(); return ids; };
     const submit = (): void => {
-      const content = input.value;
-      if (content.trim() === '') return;
       const editing = this.editing;
+      const files = editing ? [] : tray.ready;
+      // With files, white space alone is no text: the message is the files.
+      const content = input.value.trim() === '' ? '' : input.value;
+      if (content === '' && (files.length === 0 || editing)) return;
+      if (!editing && tray.busy) return;
       input.value = '';
       if (editing) {
         this.stopEdit();
@@ -421,9 +437,17 @@ export class ChatApp {
       } else {
         // The partner's app hides "typing" when the message arrives: the next keystroke announces again.
         this.lastTypingSent.delete(chatKey(a));
-        void v.send(content);
+        tray.clear();
+        void v.send(content, files);
       }
     };
+    const take = (files: File[], ev: Event): void => {
+      if (files.length === 0 || this.editing) return;
+      ev.preventDefault();
+      tray.add(files);
+      send.disabled = tray.busy;
+    };
+    input.addEventListener('paste', (ev) => take(filesOf(ev.clipboardData), ev));
     input.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); submit(); }
       if (ev.key === 'Escape' && this.editing) { this.stopEdit(); input.value = ''; }
@@ -460,8 +484,13 @@ export class ChatApp {
       h('p', { class: 'edit-bar', hidden: true }, 'Editing a message — Enter saves, Esc cancels ',
         h('button', { type: 'button', class: 'small', onclick: () => { this.stopEdit(); input.value = ''; } }, 'Cancel')),
       v.replyBar.el,
+      tray.root,
       blocked ? this.blocking.notice(a.peerId, a.name, onError) : h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); submit(); } },
-        mentions?.el ?? null, input, h('button', { type: 'submit', class: 'primary' }, 'Send')));
+        h('button', { type: 'button', class: 'attach', 'aria-label': 'Attach files', title: 'Attach files (or drop or paste them here)', onclick: () => picker.click() }, 'Attach'),
+        picker, mentions?.el ?? null, input, send));
+    // Files dropped anywhere on the open conversation are attached.
+    this.pane.ondragover = (ev) => { if (ev.dataTransfer?.types.includes('Files')) ev.preventDefault(); };
+    this.pane.ondrop = (ev) => take(filesOf(ev.dataTransfer), ev);
     v.render(true);
     this.renderMute();
   }

@@ -1,5 +1,6 @@
-import { applyReaction, type ChatMessage, type ConversationRef, type ReactionChange, type RelayClient, type Role } from 'relay-client';
+import { applyReaction, type ChatMessage, type ConversationRef, type FileInfo, type ReactionChange, type RelayClient, type Role } from 'relay-client';
 import { h, timeOf, describe, KeyedList } from './dom.js';
+import { attachmentsView } from './files.js';
 import { actionBar, closeActions, openOnLongPress, type MessageAction } from './messageActions.js';
 import { reactionChips, reactionPicker } from './reactions.js';
 import { ReplyBar, refreshedQuote, replyQuote } from './replies.js';
@@ -161,7 +162,7 @@ export class ConversationView {
     document.getElementById('composer')?.focus();
   }
 
-  async send(content: string): Promise<void> {
+  async send(content: string, attachments: FileInfo[] = []): Promise<void> {
     const a = this.active;
     const replyToId = this.replyBar.target?.id;
     const mentions = a.kind === 'group' ? this.mentionsFor(content) : [];
@@ -170,18 +171,19 @@ export class ConversationView {
       key: `p${++this.pendingSeq}`, id: 0, seq: null, senderId: this.me, senderName: null,
       receiverId: a.kind === 'dialog' ? a.peerId : null, groupId: a.kind === 'group' ? a.groupId : null,
       content, createdAt: new Date().toISOString(), editedAt: null, deletedAt: null, status: 'pending',
-      replyTo: null, mentions, reactions: [],
+      replyTo: null, mentions, reactions: [], attachments,
     };
     this.messages.push(temp);
     this.render(true);
     try {
       const stored = a.kind === 'dialog'
-        ? await this.client.sendPrivate(a.peerId, content, { replyToId })
-        : await this.client.sendToGroup(a.groupId, content, { replyToId, mentions });
+        ? await this.client.sendPrivate(a.peerId, content, { replyToId, attachments })
+        : await this.client.sendToGroup(a.groupId, content, { replyToId, mentions, attachments });
       this.messages = this.messages.filter((x) => x !== temp && !(x.id === stored.id && x.status === 'sent'));
       // Sending moves the sender's own read marker (PROTOCOL.md): no markRead for it.
       this.myLastReadId = Math.max(this.myLastReadId, stored.id);
-      this.add({ ...temp, id: stored.id, seq: stored.seq ?? null, createdAt: stored.createdAt, replyTo: stored.replyTo ?? null, mentions: stored.mentions ?? [] });
+      this.add({ ...temp, id: stored.id, seq: stored.seq ?? null, createdAt: stored.createdAt, replyTo: stored.replyTo ?? null, mentions: stored.mentions ?? [],
+        attachments: stored.attachments ?? attachments });
       this.hooks.onChanged();
     } catch (err) {
       temp.status = 'failed';
@@ -198,7 +200,7 @@ export class ConversationView {
 
   async remove(id: number): Promise<void> {
     const m = await this.client.deleteMessage(id);
-    this.update(id, { content: '', deletedAt: m.deletedAt });
+    this.update(id, { content: '', deletedAt: m.deletedAt, attachments: [] });
   }
 
   /** Moves the read marker to the newest stored message while the page is visible. */
@@ -228,7 +230,7 @@ export class ConversationView {
   private lookOf(m: UiMessage): string {
     const read = this.active.kind === 'dialog' && m.id <= this.peerLastReadId;
     return JSON.stringify([m.id, m.status, m.error, m.content, m.editedAt, m.deletedAt, m.createdAt, m.senderName, read,
-      m.replyTo, m.mentions, m.reactions, this.pins.has(m.id), this.canPin(), this.pickerFor === m.id]);
+      m.replyTo, m.mentions, m.reactions, this.pins.has(m.id), this.canPin(), this.pickerFor === m.id, m.attachments.map((f) => f.id)]);
   }
 
   private item(m: UiMessage): HTMLElement {
@@ -248,7 +250,8 @@ export class ConversationView {
     },
     !mine && this.active.kind === 'group' ? h('span', { class: 'who' }, m.senderName ?? `#${m.senderId}`) : null,
     m.replyTo ? replyQuote(m.replyTo, (id) => void this.jumpTo(id)) : null,
-    h('span', { class: 'text' }, deleted ? 'Message deleted' : m.content),
+    deleted || m.content !== '' ? h('span', { class: 'text' }, deleted ? 'Message deleted' : m.content) : null,
+    deleted ? null : attachmentsView(m.attachments),
     h('span', { class: 'meta' },
       this.pins.has(m.id) ? h('span', { class: 'pinned-mark', title: 'Pinned', 'aria-label': 'Pinned' }, '📌') : null,
       m.editedAt && !deleted ? h('span', { class: 'edited' }, 'edited') : null,

@@ -14,28 +14,33 @@ const TYPES: Record<string, string> = {
 };
 
 // The app loads only its own script and style from this origin and talks to this origin's HTTP
-// API and WebSocket ('self' covers ws:/wss: to the same host); no inline code, no framing.
-export const APP_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+// API and WebSocket ('self' covers ws:/wss: to the same host); no inline code, no framing. Images:
+// its own and the files' thumbnails (this origin; blob: for previews), plus the storage's origin
+// when downloads are redirected to S3 (an image's redirect is checked against img-src too). The
+// service worker (notifications) is this origin's own script.
+export const appCsp = (imageOrigins: readonly string[] = []): string => [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", ["img-src 'self' blob:", ...imageOrigins].join(' '), "connect-src 'self'",
   "manifest-src 'self'", "worker-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
+export const APP_CSP = appCsp();
 
 /**
  * The web app at /app/: every file read once at start. Assets have content hashes in their names
  * (web/build.mjs), so browsers may keep them for a year; index.html names them, so it is
  * revalidated on every load and a new build is picked up at once.
  */
-export function appRoutes(dir = WEB_DIR): Route[] {
+export function appRoutes(dir = WEB_DIR, imageOrigins: readonly string[] = []): Route[] {
+  const csp = appCsp(imageOrigins);
   const assets = new Map<string, Reply>();
   let index: Reply | undefined;
   if (existsSync(path.join(dir, 'index.html'))) {
-    index = { status: 200, body: readFileSync(path.join(dir, 'index.html')), contentType: TYPES['.html'], csp: APP_CSP, cache: 'no-cache' };
+    index = { status: 200, body: readFileSync(path.join(dir, 'index.html')), contentType: TYPES['.html'], csp, cache: 'no-cache' };
     const assetDir = path.join(dir, 'assets');
     for (const name of existsSync(assetDir) ? readdirSync(assetDir) : []) {
       const type = TYPES[path.extname(name)];
       if (!type) continue;
       assets.set(name, {
-        status: 200, body: readFileSync(path.join(assetDir, name)), contentType: type, csp: APP_CSP,
+        status: 200, body: readFileSync(path.join(assetDir, name)), contentType: type, csp,
         cache: 'public, max-age=31536000, immutable',
       });
     }

@@ -73,6 +73,8 @@ export function profileRoutes(s: Services): AuthedRoute[] {
           if (g.newOwnerId !== undefined) announceNewOwner(s.pubsub, { groupId: g.groupId, userId: g.newOwnerId, by: me.firstName });
         }
         revokeSessions(s.pubsub, me.id, 'Account deleted');
+        // Its files go with it: out of the messages that carried them, rows and bytes.
+        for (const f of await s.files.deleteOwnedBy(me.id)) s.fileService.forget(f.id, f.hasThumbnail);
         s.log.info({ userId: me.id }, 'account deleted');
         return json(200, { message: 'Account deleted' });
       },

@@ -10,10 +10,10 @@ export const editMessage = defineHandler({
     const result = await s.messages.editMessage(userId, p.messageId, p.content);
     if (result.kind === 'not-found') throw new ClientError(ErrorCode.NOT_FOUND, 'Message not found');
     if (result.kind === 'forbidden') throw new ClientError(ErrorCode.FORBIDDEN, 'Only the sender may edit a message');
-    const { id, seq, senderId, receiverId, groupId, content, createdAt, editedAt, replyTo, mentions } = result.message;
+    const { id, seq, senderId, receiverId, groupId, content, createdAt, editedAt, replyTo, mentions, attachments } = result.message;
     const data = {
       id, seq, senderId, receiverId, groupId, content, createdAt, editedAt: present(editedAt, 'editedAt of an edited message'),
-      replyTo, mentions,
+      replyTo, mentions, attachments: attachments ?? [],
     };
     const push = pushFrame('editMessage', data, content, result.actorName);
     for (const topic of conversationTopics(result.message)) s.pubsub.publish(topic, push, ws);

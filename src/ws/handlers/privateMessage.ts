@@ -1,14 +1,19 @@
 import * as v from 'valibot';
 import { defineHandler } from '../handler.js';
-import { clientMessageId, id32, replyToId, text } from '../../validate.js';
+import { attachments, clientMessageId, contentOrAttachments, CONTENT_REQUIRED, id32, replyToId, sendContent } from '../../validate.js';
 import { ClientError, ErrorCode, pushFrame, userTopic } from '../../protocol.js';
+import { attachmentsOf, filesToAttach } from '../attachments.js';
 
 export const privateMessage = defineHandler({
-  params: v.object({ receiverId: id32('receiverId'), content: text('content', 4096), clientMessageId, replyToId }),
+  params: v.pipe(
+    v.object({ receiverId: id32('receiverId'), content: sendContent(4096), clientMessageId, replyToId, attachments }),
+    v.check(contentOrAttachments, CONTENT_REQUIRED),
+  ),
   async handle({ s, ws, userId }, p) {
+    const files = await filesToAttach(s, userId, p.attachments);
     const outcome = await s.messages.sendPrivate({
       senderId: userId, receiverId: p.receiverId, content: p.content, clientMessageId: p.clientMessageId ?? null,
-      replyToId: p.replyToId ?? null,
+      replyToId: p.replyToId ?? null, files: files.map((f) => f.id),
     });
     if (outcome.kind === 'refused') throw new ClientError(ErrorCode.NOT_FOUND, 'User not found');
     if (outcome.kind === 'blocked') {
@@ -21,7 +26,10 @@ export const privateMessage = defineHandler({
     }
     const { id, seq, senderId, receiverId, content, createdAt, senderName, replyTo } = outcome.message;
     // Mentions are a group's: a dialog's rows always carry [].
-    const data = { id, seq, senderId, receiverId, content, createdAt, replyTo, mentions: [] };
+    const data = {
+      id, seq, senderId, receiverId, content, createdAt, replyTo, mentions: [],
+      attachments: await attachmentsOf(s, outcome.kind === 'stored', id, files),
+    };
     if (outcome.kind === 'stored') {
       const push = pushFrame('privateMessage', data, content, senderName);
       s.pubsub.publish(userTopic(receiverId), push, ws);

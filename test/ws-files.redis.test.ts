@@ -1,0 +1,1 @@
+process.env.RELAY_TEST_PUBSUB = 'redis'; await import('./ws-files.test.js');
