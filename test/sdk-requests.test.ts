@@ -77,12 +77,12 @@ test('dialogs: sendPrivate replies with the stored message; the receiver gets pr
   assert.deepEqual(row, {
     id: sent.id, seq: sent.seq, senderId: a.id, senderName: 'Ana', receiverId: b.id, groupId: null,
     content: 'hello Ben', createdAt: sent.createdAt, editedAt: null, deletedAt: null,
-    replyTo: null, mentions: [], reactions: [],
+    replyTo: null, mentions: [], reactions: [], attachments: [],
   });
   assert.deepEqual(raw, {
     id: sent.id, sender_id: a.id, receiver_id: b.id, receverName: 'Ben', senderName: 'Ana', content: 'hello Ben',
     created_at: sent.createdAt, seq: sent.seq, editedAt: null, deletedAt: null,
-    replyTo: null, mentions: [], reactions: [],
+    replyTo: null, mentions: [], reactions: [], attachments: [],
   });
   const { catchUp: _live, ...received } = msg;
   const { raw: _raw, ...stored } = (await cb.dialogHistory(a.id, { beforeId: reply.id }))[0]!;
