@@ -125,7 +125,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const services: Services = {
     config, log, sql, users, groups: createGroups(sql), tokens, pubsub, sessions,
     messages: createMessages(sql, signer, { outbox: config.PUSH_ENABLED, onStored: () => pushed.kick() }),
-    presenceStore, presence, typing, blocks: createBlocks(sql), search: createSearch(sql), mutes: createMutes(sql), push: pushed,
+    presenceStore, presence, typing, blocks: createBlocks(sql), search: createSearch(sql, signer), mutes: createMutes(sql), push: pushed,
     files, fileService, signer,
     limits: createLimits(config.AUTH_RATE_PER_MINUTE, config.UPLOAD_RATE_PER_MINUTE, limitsRedis && { client: limitsRedis, prefix: config.REDIS_PREFIX }, metrics.countAuthRefusal),
     metrics, inflight,

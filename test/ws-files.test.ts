@@ -94,6 +94,11 @@ test('a dialog message with files: reply, push and both sides\' history carry th
   assert.equal((await ok(a1, 'listLastMessage', {})).find((r: any) => r.id === both.id).attachmentName, null);
   const edited = await ok(a1, 'editMessage', { messageId: both.id, content: 'see that' });
   assert.deepEqual(edited.attachments.map((f: any) => f.id), [doc.id], 'editing keeps the files');
+  // Search results are message rows too (v1.2 "Search"): the files, with URLs that work.
+  const [hit] = await ok(b1, 'searchMessages', { query: 'THA', receiverId: a.id });
+  assert.equal(hit.id, both.id);
+  assert.deepEqual(hit.attachments.map((f: any) => [f.id, f.name]), [[doc.id, 'plan.pdf']]);
+  assert.equal((await fetch(other().http + hit.attachments[0].url, { redirect: 'manual' })).status, OK, 'search URLs are signed and work');
 });
 
 test('attachments are checked: the sender\'s own files, at most 10, content "" only with files', async () => {

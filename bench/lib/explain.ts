@@ -80,7 +80,7 @@ export interface SearchProbe { me: number; groupId: number; query: string; limit
 /** searchMessages across all of the user's conversations, and within one of its groups. */
 export function explainSearch(databaseUrl: string, probe: SearchProbe): Promise<Record<'searchAll' | 'searchGroup', string>> {
   return explainCalls(databaseUrl, (sql) => {
-    const search = createSearch(sql);
+    const search = createSearch(sql, createSigner('explain-'.repeat(5), 3600));
     const run = (scope: SearchScope) => () => search.searchMessages({ me: probe.me, query: probe.query, scope, limit: probe.limit });
     return { searchAll: run({ kind: 'all' }), searchGroup: run({ kind: 'group', groupId: probe.groupId }) };
   });

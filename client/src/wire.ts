@@ -217,8 +217,8 @@ export interface SearchHit {
   replyTo: ReplyTo | null;
   mentions: number[];
   reactions: Reaction[];
-  /** Files (issue 24): `[]` until messages carry them. */
-  attachments: unknown[];
+  /** The message's files, with fresh signed URLs. */
+  attachments: FileInfo[];
   /** Every content word that some query word begins, in order. */
   highlights: Highlight[];
 }

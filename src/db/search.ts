@@ -1,5 +1,6 @@
 import type { Sql } from './client.js';
-import { isoText, mentionsJson, reactionsJson, replyToJson } from './messageRows.js';
+import { attachmentsJson, isoText, mentionsJson, reactionsJson, replyToJson, urlSigning, type UrlSigning } from './messageRows.js';
+import type { FileSigner } from '../files/signing.js';
 
 /** What to search: every conversation of the caller, one group, or one dialog. */
 export type SearchScope = { kind: 'all' } | { kind: 'group'; groupId: number } | { kind: 'dialog'; peerId: number };
@@ -50,7 +51,7 @@ function conversations(sql: Sql, me: number, scope: SearchScope) {
  * itself, the planner may walk messages_pkey backwards and test every message against the query,
  * which for a rare word reads the whole table.
  */
-export function searchStatement(sql: Sql, r: SearchRequest) {
+export function searchStatement(sql: Sql, r: SearchRequest, k: UrlSigning) {
   const before = r.beforeId === undefined ? sql`` : sql`and m.id < ${r.beforeId}`;
   return sql<SearchRow[]>`
     with q as materialized (
@@ -68,8 +69,7 @@ export function searchStatement(sql: Sql, r: SearchRequest) {
              m.group_id as "groupId", g.name as "groupName", m.content,
              ${isoText(sql, sql`m.created_at`)} as "createdAt", ${isoText(sql, sql`m.edited_at`)} as "editedAt",
              ${replyToJson(sql)} as "replyTo", ${mentionsJson(sql)} as mentions, ${reactionsJson(sql, sql`${r.me}::int`)} as reactions,
-             -- Files (issue 24) come with their feature.
-             '[]'::json as attachments
+             ${attachmentsJson(sql, k)} as attachments
       from page p
       join messages m on m.id = p.id
       join users s on s.id = m.sender_id
@@ -79,10 +79,11 @@ export function searchStatement(sql: Sql, r: SearchRequest) {
     order by h.id desc`;
 }
 
-export function createSearch(sql: Sql) {
+/** `signer`: result rows carry their files' URLs, signed in the statement, as every message row does. */
+export function createSearch(sql: Sql, signer: FileSigner) {
   return {
     async searchMessages(r: SearchRequest): Promise<SearchResult> {
-      const rows = await searchStatement(sql, r);
+      const rows = await searchStatement(sql, r, urlSigning(signer));
       // A non-member's search of a group finds nothing (its conversation list is empty); only then is
       // membership read, to answer FORBIDDEN rather than "no matches". A match proves membership.
       if (rows.length === 0 && r.scope.kind === 'group') {
