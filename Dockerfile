@@ -10,14 +10,14 @@ WORKDIR /app
 # opt-out it reads under npm 10.
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
-# The SDK is a workspace package: npm ci needs its manifest.
-COPY client/package.json ./client/
+# The SDK is a workspace package that builds itself on `prepare` (so a packed tarball holds dist/):
+# npm ci runs that, so the SDK's sources come before it, not only its manifest.
+COPY client ./client
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-# The build compiles the SDK (the server takes its wire types from it, as types only), then the
-# server (bundled into dist/src/main.js by src/build.mjs), and bundles the web app.
-COPY client ./client
+# The build compiles the SDK again (the server takes its wire types from it, as types only), then
+# the server (bundled into dist/src/main.js by src/build.mjs), and bundles the web app.
 COPY web ./web
 # After the prune two things still weigh: typescript (kept as valibot's optional peer, unused at run
 # time) and uWebSockets.js's binaries for every platform and Node ABI (about 90 MB), of which this
