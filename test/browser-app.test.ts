@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { useRelay, ok } from './helpers/protocol.js';
 import { Client, sleep } from './helpers/client.js';
-import { skipWithoutChromium as skip, useBrowser } from './helpers/browser.js';
+import { chatNamed, skipWithoutChromium as skip, signUpInApp, useBrowser } from './helpers/browser.js';
 
 const fx = useRelay('browser_app', { AUTH_RATE_PER_MINUTE: '100000' });
 let alice: Page;
@@ -23,22 +23,11 @@ const pageErrors = browser.errors;
 const shot = (name: string, page: Page): Promise<void> => browser.shot(name, page);
 
 async function signUp(page: Page, name: string, base = fx.relay.http): Promise<void> {
-  await page.goto(`${base}/app/`);
-  await page.getByRole('heading', { name: 'Log in to Relay' }).waitFor();
-  await page.getByRole('button', { name: 'No account? Sign up' }).click();
-  await page.locator('#auth-email').fill(`${name.toLowerCase()}.${Date.now()}@example.com`);
-  await page.locator('#auth-password').fill('password123');
-  await page.locator('#auth-first').fill(name);
-  await shot(`${name.toLowerCase()}-sign-up-form`, page);
-  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-  await page.locator('.state[data-state="open"]').waitFor();
+  await signUpInApp(page, base, name);
   await shot(`${name.toLowerCase()}-signed-in`, page);
 }
 
 const msg = (page: Page, text: string) => page.locator('.messages li.msg', { hasText: text });
-/** A chat list entry by its exact name ("Bob", "# Weekend"), not by its last message. */
-const chatNamed = (page: Page, name: string) =>
-  page.locator('.chats button.chat').filter({ has: page.locator('.name').getByText(name, { exact: true }) });
 
 /**
  * Searches people for `name`, rendering the results once. Filling in the same text again (or a
@@ -228,19 +217,17 @@ test('typing is announced per conversation: typing in one chat, then at once in 
 test('the app stays signed in across token expiries: the SDK renews the token ahead (3 s tokens here) and the page keeps it', { skip }, async () => {
   // A second server on the same database whose tokens live 3 s.
   const short = await fx.startAnother({ DATABASE_URL: fx.db.url, AUTH_RATE_PER_MINUTE: '100000', JWT_TTL: '3' });
-  {
-    await signUp(carol, 'Carol', short.http);
-    const tokenOf = async (): Promise<string> => carol.evaluate(() => (JSON.parse(localStorage.getItem('relay.session') ?? '{}') as { token: string }).token);
-    const first = await tokenOf();
-    await sleep(7000);
-    // Two expiries later: still signed in, online, and the HTTP side uses the renewed token.
-    assert.equal(await carol.getByRole('heading', { name: 'Log in to Relay' }).count(), 0, 'not logged out');
-    await carol.locator('.state[data-state="open"]').waitFor();
-    assert.notEqual(await tokenOf(), first, 'the page saved the renewed token');
-    await carol.locator('#search').fill('Alice');
-    await carol.locator('.results li', { hasText: 'Alice' }).waitFor();
-    await shot('carol-signed-in-after-expiries', carol);
-    assert.equal(await carol.locator('.banner').isVisible(), false, `no error shown: ${await carol.locator('.banner').textContent()}`);
-    assert.deepEqual(pageErrors, [], 'no page errors');
-  }
+  await signUp(carol, 'Carol', short.http);
+  const tokenOf = async (): Promise<string> => carol.evaluate(() => (JSON.parse(localStorage.getItem('relay.session') ?? '{}') as { token: string }).token);
+  const first = await tokenOf();
+  await sleep(7000);
+  // Two expiries later: still signed in, online, and the HTTP side uses the renewed token.
+  assert.equal(await carol.getByRole('heading', { name: 'Log in to Relay' }).count(), 0, 'not logged out');
+  await carol.locator('.state[data-state="open"]').waitFor();
+  assert.notEqual(await tokenOf(), first, 'the page saved the renewed token');
+  await carol.locator('#search').fill('Alice');
+  await carol.locator('.results li', { hasText: 'Alice' }).waitFor();
+  await shot('carol-signed-in-after-expiries', carol);
+  assert.equal(await carol.locator('.banner').isVisible(), false, `no error shown: ${await carol.locator('.banner').textContent()}`);
+  assert.deepEqual(pageErrors, [], 'no page errors');
 });

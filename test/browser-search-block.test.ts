@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { useRelay, ok } from './helpers/protocol.js';
 import { Client } from './helpers/client.js';
-import { skipWithoutChromium as skip, useBrowser } from './helpers/browser.js';
+import { skipWithoutChromium as skip, signUpInApp, useBrowser } from './helpers/browser.js';
 
 const fx = useRelay('browser_search_block', { AUTH_RATE_PER_MINUTE: '100000' });
 let alice: Page;
@@ -18,13 +18,7 @@ const pageErrors = browser.errors;
 const shot = (name: string, page: Page): Promise<void> => browser.shot(name, page);
 
 async function signUp(page: Page, name: string): Promise<{ id: number; token: string }> {
-  await page.goto(`${fx.relay.http}/app/`);
-  await page.getByRole('button', { name: 'No account? Sign up' }).click();
-  await page.locator('#auth-email').fill(`${name.toLowerCase()}.${Date.now()}@example.com`);
-  await page.locator('#auth-password').fill('password123');
-  await page.locator('#auth-first').fill(name);
-  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-  await page.locator('.state[data-state="open"]').waitFor();
+  await signUpInApp(page, fx.relay.http, name);
   const session = JSON.parse((await page.evaluate(() => localStorage.getItem('relay.session'))) ?? '{}') as { token: string; user: { id: number } };
   return { id: session.user.id, token: session.token };
 }
