@@ -19,6 +19,7 @@ import { dialogMarksStatement, groupMarksStatement } from '../src/db/readMarkers
 import { deleteStatement, editStatement } from '../src/db/edits.js';
 import { groupSendStatement, privateSendStatement } from '../src/db/sends.js';
 import { reactionBatchStatement } from '../src/db/reactions.js';
+import { claimStatement, expandStatement } from '../src/db/pushQueue.js';
 import { dialogPinnedStatement, groupPinnedStatement, pinLockStatement, pinStatement, unpinStatement } from '../src/db/pins.js';
 import type { Sql } from '../src/db/client.js';
 import { createSigner } from '../src/files/signing.js';
@@ -414,5 +415,58 @@ test('markRead, editMessage and deleteMessage reach messages through indexes onl
     const generic = await assertWriteIndexed(label, build);
     assert.ok([...nodes(generic)].some((n) => n['Relation Name'] === 'dialogs' && /user_lo = .*user_hi = |user_hi = .*user_lo = /.test(String(n['Index Cond']))),
       `${label}: the dialog's copy by both its users\n${render(generic)}`);
+  }
+});
+
+test('notifications: expand and claim (mentions, blocks, mutes, folding state) read through indexes only; expand reads no message beyond its batch', async () => {
+  // The outbox holds the newest 10 group and 40 private messages (a third of the group ones mention
+  // two members): a batch small against the tables, as in steady state, so the plans show the access
+  // paths. (A backlog touching every conversation rightly reads small tables whole, by hash.) Every
+  // user blocks 200 others (400 000 blocks: a table large against a batch's probes), mutes 5
+  // dialogs, holds a subscription and a folding state row per group, half of them waiting; a node
+  // holds sockets of a tenth of the users.
+  await sql.unsafe(`
+    update messages set mentions = array[1 + sender_id % ${USERS}, 1 + (sender_id + 10) % ${USERS}] where group_id is not null and id % 3 = 0;
+    insert into push_outbox (message_id)
+      (select id from messages where group_id is not null order by id desc limit 10)
+      union all (select id from messages where receiver_id is not null order by id desc limit 40);
+    insert into blocks (blocker_id, blocked_id)
+      select u, 1 + (u + k) % ${USERS} from generate_series(1, ${USERS}) u, generate_series(1, 200) k;
+    insert into conversation_mutes (user_id, group_id, peer_id)
+      select u, 0, 1 + (u + k) % ${USERS} from generate_series(1, ${USERS}) u, generate_series(1, 5) k on conflict do nothing;
+    insert into push_subscriptions (user_id, endpoint, p256dh, auth)
+      select u, 'https://push.example/' || u, 'k', 'a' from generate_series(1, ${USERS}) u;
+    insert into push_state (user_id, group_id, peer_id, pending_id, due_at, sent_id, sent_at)
+      select gm.user_id, gm.group_id, 0, case when gm.user_id % 2 = 0 then g.last_message_id end, now(), 0, now() - interval '1 minute'
+      from group_members gm join groups g on g.id = gm.group_id;
+    insert into push_nodes (node_id, alive_until) values ('n1', now() + interval '1 minute');
+    insert into push_sockets (user_id, node_id) select u, 'n1' from generate_series(1, ${USERS}, 10) u;
+  `);
+  await sql.unsafe('analyze');
+  // group_members and groups are left out: the batch's groups join them as before mentions and blocks
+  // came in, planned from the batch's row estimate (a merge over the whole key of the fixture's 200
+  // groups and their 4000 memberships).
+  const tables = ['messages', 'blocks', 'dialogs', 'users', 'conversation_mutes', 'push_state', 'push_subscriptions'];
+  const statements = [
+    ['expand (50 messages, webhook off)', () => expandStatement(sql, 2000, false, 5000)],
+    ['expand (50 messages, webhook on)', () => expandStatement(sql, 2000, true, 5000)],
+    ['claim (20 due)', () => claimStatement(sql, 20, true)],
+  ] as const;
+  for (const [label, build] of statements) {
+    const plan = await explainBound(build());
+    assertNoSeqScanOnMessages(`${label} [bound parameters]`, plan);
+    // The batch's mentions are read off the rows it took: messages only by primary key (expand:
+    // one probe per outbox row; claim: the message each notification describes).
+    const onMessages = [...nodes(plan)].filter((n) => n['Relation Name'] === 'messages');
+    assert.ok(onMessages.every((n) => n['Index Name'] === 'messages_pkey'), `${label}: messages by key only\n${render(plan)}`);
+  }
+  // The other tables are small here (2000 subscriptions, 10 000 mutes) against a batch's probes,
+  // and the planner rightly hashes them whole. With sequential scans priced out, the plan shows that
+  // each access has an index to take as the tables grow (a table with none would still be scanned).
+  await sql.unsafe('set enable_seqscan = off');
+  try {
+    for (const [label, build] of statements) assertIndexedOn(`${label} [bound parameters, enable_seqscan off]`, await explainBound(build()), tables);
+  } finally {
+    await sql.unsafe('reset enable_seqscan');
   }
 });
