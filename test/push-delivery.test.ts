@@ -8,6 +8,7 @@ import { useRelay, ok } from './helpers/protocol.js';
 import { assertHttpError, eventually } from './helpers/kit.js';
 import { startPushService } from './helpers/pushService.js';
 import { metric, pushEnv, received, subscribe } from './helpers/push.js';
+import { pdf, upload } from './helpers/files.js';
 
 const SECRET = 'webhook-secret-for-tests-0123456789';
 const service = await startPushService(SECRET);
@@ -79,6 +80,20 @@ test('an offline recipient gets a Web Push (VAPID-signed, encrypted per RFC 8291
   assert.ok(await metric(base(), 'relay_push_delivery_seconds_count') >= 4, 'delivery latency observed');
   const text = (await http<string>(base(), 'GET', '/metrics')).body;
   assert.match(text, /^relay_push_queue_depth \d+$/m);
+});
+
+test('a message of files only is previewed by its first file\'s name', async () => {
+  const dan = await signUp(base(), 'Dan');
+  const eve = await signUp(base(), 'Eve');
+  const eveSub = service.subscribe();
+  await subscribe(base(), eve, eveSub);
+  const file = await upload(base(), dan.token, 'plan.pdf', pdf());
+  assert.equal(file.status, 201);
+  const d = await fx.connect(dan);
+  const m = await ok(d, 'privateMessage', { receiverId: eve.id, content: '', attachments: [file.body.id] });
+  await received(eveSub, 1);
+  assert.equal(eveSub.received[0]!.payload.id, m.id);
+  assert.equal(eveSub.received[0]!.payload.preview, 'plan.pdf');
 });
 
 test('a user whose last socket just closed is notified (no presence grace here); a user with a socket is not', async () => {

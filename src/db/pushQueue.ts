@@ -241,8 +241,11 @@ export function claimStatement(sql: Sql, limit: number, webhook: boolean) {
              (j.group_id = 0 or j.mentioned or coalesce(j.user_id = any(m.mentions), false)) as urgent, -- (mentions: null when none)
              jsonb_build_object('type', 'message', 'id', m.id, 'seq', m.seq, 'senderId', m.sender_id,
                'senderName', u.first_name, 'receiverId', m.receiver_id, 'groupId', m.group_id, 'groupName', g.name,
-               -- HOOK(attachments): "or the first attachment's name" when the content is empty.
-               'preview', left(m.content, 100),
+               -- A message of files only is previewed by its first file's name (one key probe of
+               -- message_attachments, only for those).
+               'preview', case when m.content = '' then coalesce((
+                 select left(f.name, 100) from message_attachments a join files f on f.id = a.file_id
+                 where a.message_id = m.id order by a.position limit 1), '') else left(m.content, 100) end,
                'unreadCount', greatest(j.last_seq - coalesce(j.read_seq, 0), 0)) as payload
       from judged j
       join messages m on m.id = j.described_id
