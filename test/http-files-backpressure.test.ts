@@ -7,13 +7,13 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRelay, type RelayProcess } from './helpers/server.js';
 import { signUp, type Account } from './helpers/client.js';
 import { assertLogsClean } from './helpers/kit.js';
 import { startLocalS3, type LocalS3 } from './helpers/s3.js';
+import { rssBytes } from '../bench/lib/procstat.js';
 
 const MiB = 1024 * 1024;
 const BODY = 64 * MiB;
@@ -114,9 +114,9 @@ function rawUpload(base: string, token: string, body: Buffer): RawUpload {
 
 /** The relay process's resident memory, in bytes. */
 function rss(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(kb, 'VmRSS in /proc/<pid>/status');
-  return Number(kb[1]) * 1024;
+  const bytes = rssBytes(pid);
+  assert.ok(bytes !== null, 'the relay is running');
+  return bytes;
 }
 
 /** Resolves once `value()` has not changed for `quietMs`, or after `maxMs`; returns its last value. */
