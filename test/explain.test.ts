@@ -504,7 +504,8 @@ async function seedPush(): Promise<void> {
     insert into push_state (user_id, group_id, peer_id, pending_id, due_at, sent_id, sent_at)
       select gm.user_id, gm.group_id, 0, case when gm.user_id % 20 = 0 then g.last_message_id end,
              case when gm.user_id % 20 = 0 then now() - (gm.user_id % 7) * interval '1 second' end, g.last_message_id - 1, now() - interval '1 hour'
-      from group_members gm join groups g on g.id = gm.group_id;
+      from group_members gm join groups g on g.id = gm.group_id
+      on conflict do nothing;
     insert into push_state (user_id, group_id, peer_id, pending_id, due_at, sent_id, sent_at)
       select d.user_lo, 0, d.user_hi, case when d.user_lo % 20 = 1 then d.last_message_id end,
              case when d.user_lo % 20 = 1 then now() + (d.user_hi % 5) * interval '1 second' end, d.last_message_id - 1, now() - interval '1 hour'
@@ -581,11 +582,12 @@ test('push queue: outbox take and expand, claim, deliveries take, socket ledger 
   // mutes: which of them varies with the seed) rather than probing their keys: its cost, not a
   // missing index. So its plan is printed as chosen, and checked with sequential scans priced out
   // (enable_seqscan off): a table that still has one there has no index for that access path.
+  // group_members is left out, as in the check above: the batch's groups are merged over its key.
   for (const [label, build] of statements.filter(([l]) => l.startsWith('expand'))) {
     console.log(`\n=== ${label} [bound parameters, as planned]\n${render(await explainBound(build()))}`);
     await sql.unsafe('set enable_seqscan = off');
     try {
-      assertTakesIndexed(`${label} [bound parameters, enable_seqscan off]`, await explainBound(build()), [...tables, 'group_members']);
+      assertTakesIndexed(`${label} [bound parameters, enable_seqscan off]`, await explainBound(build()), tables);
     } finally {
       await sql.unsafe('reset enable_seqscan');
     }
