@@ -126,8 +126,9 @@ const EnvSchema = v.object({
   // Notifications to offline devices (PROTOCOL.md v1.2; src/push/). PUSH_ENABLED=0 stores no
   // outbox rows and runs no worker (subscriptions are still kept).
   PUSH_ENABLED: v.pipe(v.optional(v.picklist(['0', '1', 'true', 'false']), '1'), v.transform((f) => f === '1' || f === 'true')),
-  // VAPID (RFC 8292): all nodes of a cluster must share them; without them, keys made on first
-  // start are kept in DATA_DIR (like the JWT secret).
+  // VAPID (RFC 8292): all nodes of a cluster must share them (required with REDIS_URL or
+  // REDIS_CLUSTER_NODES, like JWT_SECRET); without them, keys made on first start are kept in
+  // DATA_DIR (like the JWT secret).
   VAPID_PUBLIC_KEY: v.optional(v.pipe(v.string(), v.regex(/^[\w-]{87}$/, 'must be an uncompressed P-256 public key, base64url (87 characters)'))),
   VAPID_PRIVATE_KEY: v.optional(v.pipe(v.string(), v.regex(/^[\w-]{43}$/, 'must be a P-256 private key, base64url (43 characters)'))),
   VAPID_SUBJECT: v.optional(v.pipe(v.string(), v.regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL')), 'mailto:push@relay.invalid'),
@@ -202,6 +203,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const { VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, PUSH_WEBHOOK_URL, PUSH_WEBHOOK_SECRET } = result.output;
   if (Boolean(VAPID_PUBLIC_KEY) !== Boolean(VAPID_PRIVATE_KEY)) {
     throw new ConfigError('invalid configuration:\n  VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both of them (one key pair), or neither');
+  }
+  // Each node would make its own pair in its own data folder: a browser subscribed through one
+  // node would have its pushes from the others refused by the push service (another key).
+  if ((REDIS_URL || REDIS_CLUSTER_NODES) && result.output.PUSH_ENABLED && !VAPID_PUBLIC_KEY) {
+    const key = REDIS_URL ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES';
+    throw new ConfigError(`invalid configuration:\n  VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: must be set when ${key} is (all nodes of a cluster must share one key pair; make one with \`npx web-push generate-vapid-keys\`), or set PUSH_ENABLED=0`);
   }
   if (PUSH_WEBHOOK_URL && !PUSH_WEBHOOK_SECRET) {
     throw new ConfigError('invalid configuration:\n  PUSH_WEBHOOK_SECRET: must be set when PUSH_WEBHOOK_URL is (the receiver checks the signature)');

@@ -3,8 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { TEST_VAPID } from './helpers/vapid.js';
 
 const SECRET = 'x'.repeat(40);
+// And a shared Web Push key pair.
+const VAPID = TEST_VAPID;
 
 test('defaults: 25 MiB uploads, 1 GiB quota, URLs for 1 h, orphans kept 24 h, the local folder', () => {
   const c = loadConfig({});
@@ -20,10 +23,10 @@ test('defaults: 25 MiB uploads, 1 GiB quota, URLs for 1 h, orphans kept 24 h, th
 
 test('a cluster on the default folder refuses to start and says why; FILES_DIR or S3_BUCKET lets it', () => {
   for (const redis of [{ REDIS_URL: 'redis://127.0.0.1:6379' }, { REDIS_CLUSTER_NODES: '127.0.0.1:7000' }]) {
-    assert.throws(() => loadConfig({ ...redis, JWT_SECRET: SECRET }), (err: unknown) =>
+    assert.throws(() => loadConfig({ ...redis, ...VAPID, JWT_SECRET: SECRET }), (err: unknown) =>
       err instanceof ConfigError && /FILES_DIR: must be set when REDIS_(URL|CLUSTER_NODES) is/.test(err.message) && /S3_BUCKET/.test(err.message));
-    assert.equal(loadConfig({ ...redis, JWT_SECRET: SECRET, FILES_DIR: '/srv/relay-files' }).FILES_DIR, '/srv/relay-files');
-    assert.equal(loadConfig({ ...redis, JWT_SECRET: SECRET, S3_BUCKET: 'relay' }).S3_BUCKET, 'relay');
+    assert.equal(loadConfig({ ...redis, ...VAPID, JWT_SECRET: SECRET, FILES_DIR: '/srv/relay-files' }).FILES_DIR, '/srv/relay-files');
+    assert.equal(loadConfig({ ...redis, ...VAPID, JWT_SECRET: SECRET, S3_BUCKET: 'relay' }).S3_BUCKET, 'relay');
   }
 });
 

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import webpush from 'web-push';
 import { createFreshDatabase, type FreshDatabase } from './database.js';
 import { track } from './lifecycle.js';
 import { launchServers, type ServerCluster } from './server.js';
@@ -114,13 +115,15 @@ export async function prepareEnv(options: HarnessOptions): Promise<BenchEnv> {
     database = await createFreshDatabase(options.adminUrl);
     if (options.broker !== null) broker = await startBenchBroker(options.broker, options.shards);
     const secret = randomBytes(24).toString('hex');
+    // A cluster refuses to start without a shared Web Push key pair (config.ts): one per run.
+    const vapid = webpush.generateVAPIDKeys();
     cluster = await launchServers({
       count: options.nodes,
       entry: options.entry,
       env: {
         ...BENCH_SERVER_ENV,
         // Nodes of one run share a Redis key prefix; another run (or the tests) on the same Redis never sees it.
-        ...(hasRedis ? { REDIS_PREFIX: `${database.name}:` } : {}),
+        ...(hasRedis ? { REDIS_PREFIX: `${database.name}:`, VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey } : {}),
         ...broker?.env,
         ...options.serverEnv,
         DATABASE_URL: database.url,

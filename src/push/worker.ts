@@ -6,10 +6,10 @@ import { retryDelayMs, withinAge, type Verdict } from './retry.js';
 
 // Rows per statement for each step; a full batch means more may wait, so the cycle runs again.
 // Outbox rows fold per conversation within a batch: a large one costs little more than a small one.
-const EXPAND_BATCH = 2000;
+export const EXPAND_BATCH = 2000;
 const KICK_DELAY_MS = 25;
-const CLAIM_BATCH = 500;
-const TAKE_MAX = 100;
+export const CLAIM_BATCH = 500;
+export const TAKE_MAX = 100;
 
 export interface WorkerOptions {
   queue: PushQueue;

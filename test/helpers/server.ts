@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import os from 'node:os';
+import { TEST_VAPID } from './vapid.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/main.js');
 
@@ -32,8 +33,11 @@ export interface RelayProcess {
  * and resolves once it logs that it listens.
  */
 export async function startRelay(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<RelayProcess> {
+  // The nodes of a cluster share a Web Push key pair (unless env gives one); a single node makes
+  // its own in DATA_DIR, as it would for an operator.
+  const vapid = env.REDIS_URL !== undefined || env.REDIS_CLUSTER_NODES !== undefined ? TEST_VAPID : {};
   const proc = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET, FILES_DIR: TEST_FILES_DIR, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET, FILES_DIR: TEST_FILES_DIR, ...vapid, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
